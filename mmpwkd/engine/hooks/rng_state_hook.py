@@ -1,0 +1,85 @@
+"""Random states in checkpoints, so a resumed run draws the same numbers.
+
+mmengine seeds each run once at start-up and does not save random states,
+so a resumed run's augmentations differ from the uninterrupted run's. This
+hook stores every rank's Python, numpy and torch states in each checkpoint
+and restores them on resume.
+"""
+import random
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.hooks import Hook
+
+from mmpwkd.registry import HOOKS
+
+DATA_BATCH = Optional[Any]
+
+
+def get_rng_state() -> Dict[str, Any]:
+    """This process's random states."""
+    state = dict(
+        python=random.getstate(),
+        numpy=np.random.get_state(),
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: Dict[str, Any]) -> None:
+    """Restore states returned by :func:`get_rng_state`."""
+    random.setstate(state['python'])
+    np.random.set_state(state['numpy'])
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state['cuda'])
+
+
+@HOOKS.register_module()
+class RNGStateHook(Hook):
+    """Save every rank's random states in checkpoints; restore on resume.
+
+    Checkpoints are written by rank 0 alone, so in a distributed run the
+    states of all ranks are gathered after every training iteration (a few
+    KB per rank) and rank 0 saves the latest gather; nothing draws random
+    numbers between the last iteration and an end-of-epoch checkpoint. A resume
+    with another world size keeps the fresh seeds and logs a warning.
+    """
+
+    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves
+
+    def __init__(self) -> None:
+        self._gathered: Optional[List[Dict[str, Any]]] = None
+
+    def _gather(self) -> None:
+        if get_dist_info()[1] > 1:
+            self._gathered = all_gather_object(get_rng_state())
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        self._gather()
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = self._gathered or [get_rng_state()]
+        checkpoint['rng_states'] = states
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = checkpoint.get('rng_states')
+        if not runner._resume or states is None:
+            return
+        rank, world_size = get_dist_info()
+        if len(states) != world_size:
+            runner.logger.warning(
+                f'The checkpoint holds random states of {len(states)} '
+                f'processes, this run has {world_size}: random states are '
+                'not restored, augmentations will differ from the '
+                'interrupted run.')
+            return
+        set_rng_state(states[rank])
+        runner.logger.info('Restored the random states of the checkpoint.')

@@ -1,0 +1,3 @@
+from .ddp import DeviceAwareDDP
+
+__all__ = ['DeviceAwareDDP']

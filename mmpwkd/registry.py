@@ -1,0 +1,52 @@
+"""Registries of mmpwkd, children of mmpretrain's.
+
+A child registry falls back to its parent, so mmpwkd configs can use every
+mmpretrain and mmengine module by its plain name. The parent's modules are
+registered only once its package is imported, so each ``locations`` list
+names mmpretrain's package next to ours: the first lookup imports both.
+"""
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import Registry
+from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
+from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
+from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
+from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
+
+__all__ = [
+    'MODELS', 'MODEL_WRAPPERS', 'HOOKS', 'LOOPS', 'DATASETS', 'TRANSFORMS',
+    'METRICS'
+]
+
+MODELS = Registry(
+    'model',
+    parent=MMPRETRAIN_MODELS,
+    locations=['mmpwkd.models', 'mmpretrain.models'])
+# mmengine's Runner looks wrappers up in the root registry, which resolves a
+# scoped name ('mmpwkd.DeviceAwareDDP') only among its direct children.
+MODEL_WRAPPERS = Registry(
+    'model_wrapper',
+    parent=MMENGINE_MODEL_WRAPPERS,
+    scope='mmpwkd',
+    locations=['mmpwkd.engine'])
+HOOKS = Registry(
+    'hook',
+    parent=MMPRETRAIN_HOOKS,
+    locations=['mmpwkd.engine', 'mmpretrain.engine'])
+LOOPS = Registry(
+    'loop',
+    parent=MMPRETRAIN_LOOPS,
+    locations=['mmpwkd.engine', 'mmpretrain.engine'])
+DATASETS = Registry(
+    'dataset',
+    parent=MMPRETRAIN_DATASETS,
+    locations=['mmpwkd.datasets', 'mmpretrain.datasets'])
+TRANSFORMS = Registry(
+    'transform',
+    parent=MMPRETRAIN_TRANSFORMS,
+    locations=['mmpwkd.datasets', 'mmpretrain.datasets'])
+METRICS = Registry(
+    'metric',
+    parent=MMPRETRAIN_METRICS,
+    locations=['mmpwkd.evaluation', 'mmpretrain.evaluation'])

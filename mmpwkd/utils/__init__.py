@@ -1,0 +1,6 @@
+from .checkpoint import register_checkpoint_safe_globals, safe_getattr
+from .setup_env import register_all_modules
+
+__all__ = [
+    'register_all_modules', 'register_checkpoint_safe_globals', 'safe_getattr'
+]

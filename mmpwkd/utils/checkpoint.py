@@ -1,0 +1,86 @@
+"""Safe loading of mmengine checkpoints with ``weights_only=True``.
+
+Since torch 2.6, ``torch.load`` refuses every global that is not on an
+allowlist, and mmengine 0.10.7 checkpoints carry a few: the message hub's
+``HistoryBuffer`` (with numpy arrays and scalars inside it) and its statistics
+methods, which pickle as ``getattr(HistoryBuffer, 'mean')``. We allow exactly
+those, so resuming works while a checkpoint that tries anything else (for
+example ``os.system``) is still refused by torch.
+"""
+import pickle
+from typing import Any, Callable, List, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+
+__all__ = ['register_checkpoint_safe_globals', 'safe_getattr']
+
+# The statistics methods of ``HistoryBuffer`` that its message-hub state
+# references; nothing else may be looked up through ``getattr``.
+HISTORY_BUFFER_STATISTICS = frozenset(('min', 'max', 'current', 'mean'))
+
+# numpy dtype classes that appear in checkpoints of numeric logs.
+_NUMPY_DTYPE_NAMES = (
+    'BoolDType', 'Int8DType', 'Int16DType', 'Int32DType', 'Int64DType',
+    'UInt8DType', 'UInt16DType', 'UInt32DType', 'UInt64DType', 'ByteDType',
+    'UByteDType', 'ShortDType', 'UShortDType', 'IntDType', 'UIntDType',
+    'LongDType', 'ULongDType', 'LongLongDType', 'ULongLongDType',
+    'Float16DType', 'Float32DType', 'Float64DType', 'LongDoubleDType',
+    'Complex64DType', 'Complex128DType')
+
+
+def safe_getattr(obj: Any, name: str) -> Callable:
+    """``getattr`` restricted to the statistics methods of HistoryBuffer.
+
+    It stands in for ``builtins.getattr`` while unpickling a checkpoint.
+
+    Args:
+        obj (Any): The object looked up; must be ``HistoryBuffer``.
+        name (str): The attribute; one of ``min``, ``max``, ``current``,
+            ``mean``.
+
+    Returns:
+        Callable: The unbound statistics method.
+
+    Raises:
+        pickle.UnpicklingError: For any other object or attribute.
+    """
+    if obj is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Refused getattr({obj!r}, {name!r}) while loading a checkpoint: '
+        'only getattr(HistoryBuffer, name) with name in '
+        f'{sorted(HISTORY_BUFFER_STATISTICS)} is allowed.')
+
+
+def _numpy_globals() -> List[Tuple[Any, str]]:
+    """numpy globals under both numpy 2 (``numpy._core``) and numpy 1
+    (``numpy.core``) module names, so old checkpoints load too."""
+    reconstruct = np.ndarray.__reduce__(np.zeros(1))[0]
+    scalar = np.float64(0).__reduce__()[0]
+    entries: List[Tuple[Any, str]] = []
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        entries.append((reconstruct, f'{module}._reconstruct'))
+        entries.append((scalar, f'{module}.scalar'))
+    entries += [(np.ndarray, 'numpy.ndarray'), (np.dtype, 'numpy.dtype')]
+    for name in _NUMPY_DTYPE_NAMES:
+        dtype_cls = getattr(np.dtypes, name, None)
+        if dtype_cls is not None:
+            entries.append((dtype_cls, f'numpy.dtypes.{name}'))
+    return entries
+
+
+def checkpoint_safe_globals() -> List[Union[Any, Tuple[Any, str]]]:
+    """Everything an mmengine checkpoint needs beyond torch's defaults."""
+    return [HistoryBuffer, (safe_getattr, 'builtins.getattr'),
+            *_numpy_globals()]
+
+
+def register_checkpoint_safe_globals() -> None:
+    """Add the mmengine checkpoint allowlist to ``torch.load``.
+
+    Idempotent. Called when ``mmpwkd`` is imported, so ``--resume``,
+    ``load_from`` and ``load_checkpoint`` all work with ``weights_only=True``.
+    """
+    torch.serialization.add_safe_globals(checkpoint_safe_globals())

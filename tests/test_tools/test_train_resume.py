@@ -1,0 +1,123 @@
+"""Train through the tools, resume, and land exactly where an uninterrupted
+run lands: single process, 2-process gloo DDP, and mmpretrain's own entry."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import mmpretrain
+import pytest
+import torch
+from conftest import REPO, python_tool, run_tool
+
+import mmpwkd  # noqa: F401  (checkpoint allowlist)
+
+CONFIG = 'tests/data/tiny_cls.py'
+
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def _data_options(root: Path, loaders=LOADERS) -> List[str]:
+    return [f'{loader}.dataset.data_root={root}' for loader in loaders]
+
+
+def _scalars(work_dir: Path) -> List[Dict]:
+    files = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    assert files, f'no scalars.json under {work_dir}'
+    return [json.loads(line) for line in files[-1].read_text().splitlines()]
+
+
+def _train_records(records: List[Dict], from_epoch: int) -> List[tuple]:
+    return [(r['epoch'], r['iter'], r['lr'], r['loss']) for r in records
+            if 'loss' in r and r['epoch'] >= from_epoch]
+
+
+def _val_records(records: List[Dict], from_step: int) -> List[tuple]:
+    return [(r['step'], r['accuracy/top1']) for r in records
+            if 'accuracy/top1' in r and r['step'] >= from_step]
+
+
+def _weights(path: Path) -> Dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)['state_dict']
+
+
+def _assert_resume_matches(full: Path, resumed: Path) -> None:
+    full_log, resumed_log = _scalars(full), _scalars(resumed)
+    assert _train_records(resumed_log, 3)
+    assert _train_records(resumed_log, 3) == _train_records(full_log, 3)
+    assert _val_records(resumed_log, 3) == _val_records(full_log, 3)
+    final_full, final_resumed = (_weights(full / 'epoch_4.pth'),
+                                 _weights(resumed / 'epoch_4.pth'))
+    assert final_full.keys() == final_resumed.keys()
+    for key, value in final_full.items():
+        assert torch.equal(value, final_resumed[key]), key
+
+
+def test_resume_continues_like_uninterrupted_run(tmp_path, image_folder):
+    options = ['--cfg-options', *_data_options(image_folder)]
+    full, resumed = tmp_path / 'full', tmp_path / 'resumed'
+    run_tool(python_tool('tools/train.py', CONFIG, '--work-dir', str(full),
+                         *options))
+    proc = run_tool(
+        python_tool('tools/train.py', CONFIG, '--work-dir', str(resumed),
+                    '--resume', str(full / 'epoch_2.pth'), *options))
+    assert 'Restored the random states' in proc.stdout + proc.stderr
+    _assert_resume_matches(full, resumed)
+
+
+def _dist_train(work_dir: Path, port: int, *args: str) -> None:
+    env_cmd = ['env', f'PORT={port}', 'bash', 'tools/dist_train.sh', CONFIG,
+               '2', '--work-dir', str(work_dir), *args]
+    run_tool(env_cmd, timeout=400)
+
+
+def test_gloo_ddp_train_and_resume_on_cpu(tmp_path, image_folder):
+    options = ['--cfg-options', *_data_options(image_folder)]
+    full, resumed = tmp_path / 'full', tmp_path / 'resumed'
+    _dist_train(full, 29731, *options)
+    _dist_train(resumed, 29732, '--resume', str(full / 'epoch_2.pth'),
+                *options)
+    _assert_resume_matches(full, resumed)
+    # Two ranks over 32 images with batch 8: 2 iterations per epoch.
+    assert max(r['iter'] for r in _scalars(full) if 'loss' in r) == 8
+
+
+def test_config_runs_under_mmpretrain_train_script(tmp_path, image_folder):
+    """``custom_imports`` in our base runtime is all mmpretrain's own
+    tools/train.py needs to run an mmpwkd config."""
+    script = Path(mmpretrain.__file__).parent / '.mim' / 'tools' / 'train.py'
+    work_dir = tmp_path / 'mmpretrain_entry'
+    run_tool([sys.executable, str(script), str(REPO / CONFIG), '--work-dir',
+              str(work_dir), '--no-persistent-workers', '--cfg-options',
+              'train_cfg.max_epochs=1',
+              *_data_options(image_folder)])
+    assert (work_dir / 'epoch_1.pth').exists()
+    assert _val_records(_scalars(work_dir), 1)
+
+
+def test_no_validate_and_auto_scale_lr(tmp_path, image_folder):
+    run_tool(python_tool('tools/train.py', CONFIG, '--work-dir',
+                         str(tmp_path), '--no-validate', '--auto-scale-lr',
+                         '--cfg-options', 'train_cfg.max_epochs=1',
+                         'auto_scale_lr.base_batch_size=4',
+                         *_data_options(image_folder, LOADERS[:1])))
+    records = _scalars(tmp_path)
+    assert not _val_records(records, 0)
+    # Batch 8 against a base of 4 doubles the configured LR of 0.05.
+    lrs = [r['lr'] for r in records if 'lr' in r]
+    assert lrs and lrs == pytest.approx([0.1] * len(lrs))
+
+
+def test_amp_without_gpu_says_why(tmp_path, image_folder):
+    args = python_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
+                       '--amp', '--cfg-options', 'train_cfg.max_epochs=1',
+                       *_data_options(image_folder))
+    if torch.cuda.is_available():
+        run_tool(args)
+        assert (tmp_path / 'epoch_1.pth').exists()
+        return
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert '--amp needs a GPU' in proc.stderr

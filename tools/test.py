@@ -1,0 +1,35 @@
+"""Evaluate a checkpoint; slimmable models report every width."""
+import argparse
+
+import mmengine
+from mmengine.config import Config
+
+from mmpwkd.utils.cli import add_common_args, build_runner
+from mmpwkd.utils.dist import shutdown_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='dump the metrics to this json/yaml')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision')
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    metrics = build_runner(cfg, args).test()
+    shutdown_distributed()
+    if args.out:
+        mmengine.dump(metrics, args.out)
+
+
+if __name__ == '__main__':
+    main()
