@@ -13,10 +13,12 @@ from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
 from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
+from mmpretrain.registry import \
+    WEIGHT_INITIALIZERS as MMPRETRAIN_WEIGHT_INITIALIZERS
 
 __all__ = [
     'MODELS', 'MODEL_WRAPPERS', 'HOOKS', 'LOOPS', 'DATASETS', 'TRANSFORMS',
-    'METRICS'
+    'METRICS', 'WEIGHT_INITIALIZERS'
 ]
 
 MODELS = Registry(
@@ -50,3 +52,9 @@ METRICS = Registry(
     'metric',
     parent=MMPRETRAIN_METRICS,
     locations=['mmpwkd.evaluation', 'mmpretrain.evaluation'])
+# Needed only so that init_cfg lookups under the mmpwkd scope find
+# mmengine's initializers without a warning.
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer',
+    parent=MMPRETRAIN_WEIGHT_INITIALIZERS,
+    locations=['mmpretrain.models'])
