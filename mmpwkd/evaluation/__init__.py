@@ -1,0 +1,4 @@
+"""Evaluation metrics of mmpwkd."""
+from .metrics import PerWidthAccuracy
+
+__all__ = ['PerWidthAccuracy']

@@ -1,0 +1,93 @@
+"""Top-k accuracy of every width of a slimmable classifier.
+
+A good slimmable teacher is monotone in width (Yu et al., "Slimmable Neural
+Networks", ICLR 2019); this metric reports the accuracy of each width from
+one evaluation pass.
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from mmpwkd.registry import METRICS
+
+__all__ = ['PerWidthAccuracy']
+
+
+@METRICS.register_module()
+class PerWidthAccuracy(BaseMetric):
+    """Top-k accuracy per width, from ``pred_score_per_width``.
+
+    :class:`SlimmableClassifier` with ``eval_all_widths=True`` stores the
+    scores of every width on each data sample. Each sample is reduced to
+    whether its label is in the top k at each width, so memory does not grow
+    with the number of classes. Reports ``accuracy/top{k}_w{width}`` in
+    percent.
+
+    Args:
+        topk (int | Sequence[int]): The k of top-k accuracy.
+            Defaults to ``(1, )``.
+        collect_device (str): Device to collect results across ranks,
+            ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix of the metric names. Defaults to
+            None, meaning ``'accuracy'``.
+    """
+
+    default_prefix: Optional[str] = 'accuracy'
+
+    def __init__(self,
+                 topk: Union[int, Sequence[int]] = (1, ),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        topk = (topk, ) if isinstance(topk, int) else tuple(topk)
+        if not topk or any(
+                isinstance(k, bool) or not isinstance(k, int) or k < 1
+                for k in topk):
+            raise ValueError('PerWidthAccuracy: topk must be a positive int '
+                             f'or a non-empty sequence of them, got {topk!r}')
+        self.topk = topk
+
+    def process(self, data_batch: object,
+                data_samples: Sequence[dict]) -> None:
+        """Record, per width, whether each label is in the top k.
+
+        Args:
+            data_batch (object): Unused.
+            data_samples (Sequence[dict]): Predictions with
+                ``pred_score_per_width`` and ``gt_label``.
+        """
+        maxk = max(self.topk)
+        for data_sample in data_samples:
+            scores = data_sample.get('pred_score_per_width')
+            if scores is None:
+                raise KeyError(
+                    'PerWidthAccuracy needs "pred_score_per_width" in the '
+                    'predictions: evaluate a SlimmableClassifier with '
+                    'eval_all_widths=True')
+            label = data_sample['gt_label'].cpu().view(-1)[0]
+            hits = {}
+            for width, score in scores.items():
+                if maxk > score.numel():
+                    raise ValueError(f'PerWidthAccuracy: topk {self.topk} '
+                                     f'exceeds the {score.numel()} classes')
+                ranked = score.cpu().topk(maxk).indices
+                hits[width] = torch.tensor(
+                    [bool((ranked[:k] == label).any()) for k in self.topk])
+            self.results.append(hits)
+
+    def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
+        """Average the hits of every width.
+
+        Args:
+            results (List[dict]): Width to hits per sample.
+
+        Returns:
+            dict[str, float]: ``top{k}_w{width}`` in percent.
+        """
+        metrics = {}
+        for width in sorted(results[0]):
+            hits = torch.stack([result[width] for result in results]).float()
+            for k, accuracy in zip(self.topk, hits.mean(dim=0) * 100):
+                metrics[f'top{k}_w{width}'] = accuracy.item()
+        return metrics

@@ -1,0 +1,158 @@
+"""Export one width of a slimmable classifier as a plain mmpretrain model.
+
+The exported config is an ordinary ``ImageClassifier`` with narrowed width
+knobs (:mod:`.plain_width`), and the state dict holds the leading slices of
+the shared weights and that width's own BN, under stock keys. It loads with
+``strict=True`` into stock mmpretrain and gives the slimmable model's logits
+at that width. Backbones without width knobs (VGG, hand-built conv nets)
+cannot be exported; :func:`export_width` says so.
+"""
+import copy
+from typing import Dict, Mapping, Tuple
+
+from torch import Tensor, nn
+
+from mmpwkd.registry import MODELS
+
+from .convert import slimmable_layers
+from .plain_width import narrow_backbone_cfg, output_stage
+from .switchable_bn import SwitchableBatchNorm
+
+__all__ = ['export_width', 'plain_classifier_cfg', 'width_state_dict']
+
+# Arguments of SlimmableClassifier that ImageClassifier does not take.
+SLIMMABLE_ARGS = ('widths', 'divisor', 'fixed_output', 'sandwich',
+                  'inplace_distill', 'distill_temperature', 'eval_all_widths')
+
+
+def _to_dict(cfg: Mapping) -> dict:
+    """A deep copy of a (Config)dict as plain dicts."""
+    to_dict = getattr(cfg, 'to_dict', None)
+    return copy.deepcopy(to_dict() if to_dict else dict(cfg))
+
+
+def _is_pretrained(init_cfg: object) -> bool:
+    return isinstance(init_cfg, Mapping) and init_cfg.get(
+        'type') == 'Pretrained'
+
+
+def _feature_channels(model: nn.Module, width: float) -> int:
+    """Channels of the backbone output at ``width``: those of the last
+    slimmable layer of the stage the head reads."""
+    stage = getattr(model.backbone, output_stage(model.backbone))
+    layers = list(slimmable_layers(stage).values())
+    return layers[-1].channels_per_width[width]
+
+
+def plain_classifier_cfg(model: nn.Module, cfg: Mapping,
+                         width: float) -> dict:
+    """The ``ImageClassifier`` config of one width of ``model``.
+
+    Args:
+        model (SlimmableClassifier): The slimmable model built from ``cfg``.
+        cfg (Mapping): Its model config.
+        width (float): One of ``model.widths``.
+
+    Returns:
+        dict: ``cfg`` with type ``ImageClassifier``, without slimmable
+        arguments or pretrained full-width weights, with a narrowed backbone
+        and head ``in_channels``.
+    """
+    plain = _to_dict(cfg)
+    for key in SLIMMABLE_ARGS + ('pretrained', ):
+        plain.pop(key, None)
+    plain['type'] = 'ImageClassifier'
+    if _is_pretrained(plain.get('init_cfg')):
+        plain.pop('init_cfg')
+    plain['backbone'] = narrow_backbone_cfg(model.backbone, plain['backbone'],
+                                            width, model.divisor)
+    if _is_pretrained(plain['backbone'].get('init_cfg')):
+        plain['backbone'].pop('init_cfg')
+    head = plain.get('head')
+    if isinstance(head, dict) and 'in_channels' in head:
+        head['in_channels'] = _feature_channels(model, width)
+    return plain
+
+
+def width_state_dict(model: nn.Module, width: float) -> Dict[str, Tensor]:
+    """The full-size tensors that width ``width`` uses, under stock keys.
+
+    Shared weights are not sliced yet; switchable BNs contribute the BN of
+    ``width`` and their ``narrow_bns`` keys are dropped.
+
+    Args:
+        model (nn.Module): A slimmable model.
+        width (float): One of its widths.
+
+    Returns:
+        dict[str, Tensor]: Detached tensors, not copied.
+    """
+    state = {
+        key: value
+        for key, value in model.state_dict().items()
+        if '.narrow_bns.' not in key
+    }
+    for path, layer in slimmable_layers(model).items():
+        if isinstance(layer, SwitchableBatchNorm):
+            for name, tensor in layer.state_at(width).items():
+                state[f'{path}.{name}'] = tensor
+    return state
+
+
+def _check_out_channels(model: nn.Module, plain_state: Mapping[str, Tensor],
+                        width: float) -> None:
+    for path, layer in slimmable_layers(model).items():
+        keys = [f'{path}.{name}' for name in ('weight', 'running_mean')]
+        keys = [key for key in keys if key in plain_state]
+        if not keys:
+            continue
+        found = plain_state[keys[0]].shape[0]
+        expected = layer.channels_per_width[width]
+        if found != expected:
+            raise ValueError(
+                f'export_width: "{path}" has {expected} output channels at '
+                f'width {width} in the slimmable model but {found} in the '
+                'plain config; no plain config expresses this width')
+
+
+def export_width(model: nn.Module, cfg: Mapping,
+                 width: float) -> Tuple[dict, Dict[str, Tensor]]:
+    """Export width ``width`` of ``model`` as a plain classifier.
+
+    Args:
+        model (SlimmableClassifier): The slimmable model, in memory.
+        cfg (Mapping): Its model config (the one it was built from).
+        width (float): One of ``model.widths``.
+
+    Returns:
+        tuple[dict, dict[str, Tensor]]: The ``ImageClassifier`` config and
+        its state dict (contiguous copies on the model's device), which
+        loads with ``strict=True``.
+
+    Raises:
+        ValueError: If ``width`` is not a width of ``model``, the backbone
+            has no plain narrow config, or some layer (a neck or head with
+            hidden layers) does not match the plain model.
+    """
+    if width not in model.widths:
+        raise ValueError(f'export_width: width must be one of '
+                         f'{model.widths}, got {width!r}')
+    plain_cfg = plain_classifier_cfg(model, cfg, width)
+    plain_state = MODELS.build(plain_cfg).state_dict()
+    source = width_state_dict(model, width)
+    if set(plain_state) != set(source):
+        differing = sorted(set(plain_state) ^ set(source))
+        raise ValueError('export_width: the plain model and the slimmable '
+                         f'one have different keys: {differing[:5]}')
+    _check_out_channels(model, plain_state, width)
+    state = {}
+    for key, target in plain_state.items():
+        tensor = source[key]
+        if tensor.dim() != target.dim() or any(
+                n > m for n, m in zip(target.shape, tensor.shape)):
+            raise ValueError(f'export_width: "{key}" has shape '
+                             f'{tuple(target.shape)} in the plain model, '
+                             f'not a slice of {tuple(tensor.shape)}')
+        index = tuple(slice(0, n) for n in target.shape)
+        state[key] = tensor[index].clone()
+    return plain_cfg, state

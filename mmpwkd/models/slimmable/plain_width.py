@@ -1,0 +1,186 @@
+"""Plain mmpretrain backbone configs of a narrower width.
+
+Some backbones have config knobs for their width: ResNet's ``stem_channels``
+and ``base_channels`` (with ResNeXt's ``groups``), MobileNetV2's
+``widen_factor``. For those, the sub-network of width ``w`` of a slimmable
+model is defined as the plain backbone with narrowed knobs: each layer's
+channels are read from that backbone (:func:`plain_channel_tables`). So a
+width can always be exported as an ordinary config, and the architecture's
+own rules hold at every width (MobileNetV2 expands its narrowed inputs and
+keeps 1280 final channels, as in S-MobileNetV2; SE layers keep their
+``make_divisible`` squeeze).
+
+The knobs themselves follow :func:`scaled_channels`; at the standard widths
+with divisor 1 the ResNet family then has exactly the per-layer truncation
+``int(C * w)`` of S-ResNet.
+"""
+import copy
+from typing import Callable, Dict, Mapping, NamedTuple, Sequence
+
+from mmpretrain.models.backbones import (MobileNetV2, ResNet, ResNet_CIFAR,
+                                         ResNetV1c, ResNetV1d, ResNeXt,
+                                         SEResNet, SEResNeXt)
+from torch import nn
+
+from mmpwkd.registry import MODELS
+
+from .convert import ChannelTable, channel_tables_of
+from .width_rule import scaled_channels
+
+__all__ = [
+    'PlainWidthSpec', 'PLAIN_WIDTH_BACKBONES', 'has_plain_width',
+    'narrow_backbone_cfg', 'output_stage', 'plain_channel_tables'
+]
+
+NarrowFn = Callable[[nn.Module, dict, float, int], dict]
+
+
+class PlainWidthSpec(NamedTuple):
+    """How to narrow a backbone type with its config.
+
+    Attributes:
+        narrow (NarrowFn): ``(backbone, cfg, width, divisor) -> cfg`` with
+            narrowed knobs.
+        stages (str): Attribute listing the stage module names, indexed by
+            ``out_indices``.
+    """
+
+    narrow: NarrowFn
+    stages: str
+
+
+def _narrow_resnet(backbone: ResNet, cfg: dict, width: float,
+                   divisor: int) -> dict:
+    cfg['stem_channels'] = scaled_channels(backbone.stem_channels, width,
+                                           divisor)
+    cfg['base_channels'] = scaled_channels(backbone.base_channels, width,
+                                           divisor)
+    return cfg
+
+
+def _narrow_resnext(backbone: ResNeXt, cfg: dict, width: float,
+                    divisor: int) -> dict:
+    # Groups scale with the channels; each group keeps its width. At
+    # groups=1 ResNeXt falls back to the ResNet bottleneck widths, so a
+    # grouped backbone must stay grouped.
+    if backbone.groups != 1:
+        groups = backbone.groups * width
+        if groups != int(groups) or groups == 1:
+            raise ValueError(f'{type(backbone).__name__} with groups='
+                             f'{backbone.groups} has no plain config of '
+                             f'width {width}: groups * width = {groups} '
+                             'must be an integer above 1')
+        cfg['groups'] = int(groups)
+    return _narrow_resnet(backbone, cfg, width, divisor)
+
+
+def _narrow_mobilenet_v2(backbone: MobileNetV2, cfg: dict, width: float,
+                         divisor: int) -> dict:
+    # MobileNetV2 rounds to multiples of 8 itself; ``divisor`` is unused.
+    cfg['widen_factor'] = backbone.widen_factor * width
+    return cfg
+
+
+_RESNET = PlainWidthSpec(_narrow_resnet, 'res_layers')
+_RESNEXT = PlainWidthSpec(_narrow_resnext, 'res_layers')
+
+# Exact types: a subclass may build its layers differently.
+PLAIN_WIDTH_BACKBONES: Dict[type, PlainWidthSpec] = {
+    ResNet: _RESNET,
+    ResNetV1c: _RESNET,
+    ResNetV1d: _RESNET,
+    ResNet_CIFAR: _RESNET,
+    SEResNet: _RESNET,
+    ResNeXt: _RESNEXT,
+    SEResNeXt: _RESNEXT,
+    MobileNetV2: PlainWidthSpec(_narrow_mobilenet_v2, 'layers'),
+}
+
+
+def has_plain_width(backbone: nn.Module) -> bool:
+    """Whether a plain config can narrow ``backbone``.
+
+    Args:
+        backbone (nn.Module): A built backbone.
+
+    Returns:
+        bool: True for the types of :data:`PLAIN_WIDTH_BACKBONES`.
+    """
+    return type(backbone) in PLAIN_WIDTH_BACKBONES
+
+
+def _spec(backbone: nn.Module) -> PlainWidthSpec:
+    spec = PLAIN_WIDTH_BACKBONES.get(type(backbone))
+    if spec is None:
+        names = sorted(cls.__name__ for cls in PLAIN_WIDTH_BACKBONES)
+        raise ValueError(f'{type(backbone).__name__} has no plain config of '
+                         f'a narrower width (its channels are not config '
+                         f'arguments); supported backbones: {names}')
+    return spec
+
+
+def narrow_backbone_cfg(backbone: nn.Module, cfg: Mapping, width: float,
+                        divisor: int = 1) -> dict:
+    """The plain config of ``backbone`` at ``width``.
+
+    Args:
+        backbone (nn.Module): The full-width backbone built from ``cfg``
+            (its attributes give the knobs' defaults).
+        cfg (Mapping): Its config.
+        width (float): Width multiplier in (0, 1].
+        divisor (int): Divisor of :func:`scaled_channels`. Defaults to 1.
+
+    Returns:
+        dict: A copy of ``cfg`` with narrowed width knobs.
+
+    Raises:
+        ValueError: If the backbone type has no width knobs, or they cannot
+            express ``width``.
+    """
+    spec = _spec(backbone)
+    return spec.narrow(backbone, copy.deepcopy(dict(cfg)), width, divisor)
+
+
+def output_stage(backbone: nn.Module) -> str:
+    """Name of the stage whose output the head reads (the last of
+    ``out_indices``).
+
+    Args:
+        backbone (nn.Module): A backbone of :data:`PLAIN_WIDTH_BACKBONES`.
+
+    Returns:
+        str: A child name of ``backbone``, e.g. ``'layer4'``.
+    """
+    stages = getattr(backbone, _spec(backbone).stages)
+    return stages[max(backbone.out_indices)]
+
+
+def plain_channel_tables(backbone: nn.Module,
+                         cfg: Mapping,
+                         widths: Sequence[float],
+                         divisor: int = 1,
+                         prefix: str = 'backbone.'
+                         ) -> Dict[str, ChannelTable]:
+    """Per-layer channels of the plain narrowed backbones.
+
+    Builds the plain backbone of every width below 1.0 and reads the output
+    channels of each layer.
+
+    Args:
+        backbone (nn.Module): The full-width backbone built from ``cfg``.
+        cfg (Mapping): Its config.
+        widths (Sequence[float]): Width multipliers, ending with 1.0.
+        divisor (int): Divisor of :func:`scaled_channels`. Defaults to 1.
+        prefix (str): Prefix of the returned paths. Defaults to
+            ``'backbone.'``.
+
+    Returns:
+        dict[str, dict[float, int]]: Layer path to channels per width.
+    """
+    narrow = {
+        width: MODELS.build(narrow_backbone_cfg(backbone, cfg, width,
+                                                divisor))
+        for width in widths if width != 1
+    }
+    narrow[1.0] = backbone
+    return channel_tables_of(narrow, prefix)

@@ -1,0 +1,205 @@
+"""Switchable batch normalisation of a slimmable network.
+
+Yu et al., "Slimmable Neural Networks", ICLR 2019: the sub-networks of
+different widths see different feature distributions, so each width keeps
+private BN statistics and affine parameters, while convolutions share their
+weights. The full-width BN is the module itself, so a stock checkpoint loads
+unchanged and width 1.0 is exactly the original BN.
+"""
+from typing import Dict, Mapping, Optional
+
+import torch
+from torch import Tensor, nn
+
+from .ops import SlimmableLayer, adopt_tensors
+from .width_rule import width_key
+
+__all__ = [
+    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d'
+]
+
+_BN_STATE_NAMES = ('weight', 'bias', 'running_mean', 'running_var',
+                   'num_batches_tracked')
+
+
+class SwitchableBatchNorm(SlimmableLayer):
+    """Base of the switchable BNs: private statistics per width.
+
+    The module's own parameters and buffers are the full-width BN, so its
+    state-dict keys are those of a stock BN; the narrower widths live in
+    ``narrow_bns`` (keys like ``'0_25'``), initialised from the leading slice
+    of the full-width BN. Loading a stock checkpoint, which has no narrow
+    keys, initialises the narrow BNs from the loaded full-width values;
+    ``loaded_narrow_bns`` records whether a checkpoint had narrow keys (see
+    :meth:`SlimmableClassifier.init_weights`).
+    """
+
+    _narrow_cls: type
+    loaded_narrow_bns: bool
+
+    def _init_narrow_bns(self) -> None:
+        self.loaded_narrow_bns = False
+        self.narrow_bns = nn.ModuleDict({
+            width_key(width): self._narrow_cls(
+                channels,
+                eps=self.eps,
+                momentum=self.momentum,
+                affine=self.affine,
+                track_running_stats=self.track_running_stats)
+            for width, channels in self.channels_per_width.items()
+            if width != 1
+        })
+
+    @classmethod
+    def from_bn(cls, bn: nn.modules.batchnorm._BatchNorm,
+                channels_per_width: Mapping[float, int]
+                ) -> 'SwitchableBatchNorm':
+        """Wrap an existing BN; the narrow BNs start as slices of it.
+
+        Args:
+            bn (_BatchNorm): The batch norm.
+            channels_per_width (Mapping[float, int]): Channels at each
+                width.
+
+        Returns:
+            SwitchableBatchNorm: The switchable BN, on the device and with
+            the dtype of ``bn``.
+        """
+        layer = cls(bn.num_features, bn.eps, bn.momentum, bn.affine,
+                    bn.track_running_stats, channels_per_width)
+        adopt_tensors(layer, bn)
+        reference = next(bn.parameters(), None)
+        if reference is None:
+            reference = next(bn.buffers(), None)
+        if reference is not None:
+            layer.narrow_bns.to(reference.device, reference.dtype)
+        for narrow in layer.narrow_bns.values():
+            for param, full in zip(narrow.parameters(), bn.parameters()):
+                param.requires_grad_(full.requires_grad)
+        layer.reset_narrow_bns()
+        return layer
+
+    @torch.no_grad()
+    def reset_narrow_bns(self) -> None:
+        """Copy the leading slice of the full-width BN into every narrow
+        BN (affine parameters and running statistics)."""
+        full = self.state_at(1.0)
+        for width, channels in self.channels_per_width.items():
+            if width == 1:
+                continue
+            narrow = self.narrow_bns[width_key(width)]
+            for name, tensor in narrow.state_dict().items():
+                source = full[name]
+                tensor.copy_(source if source.dim() == 0 else
+                             source[:channels])
+
+    def state_at(self, width: float) -> Dict[str, Tensor]:
+        """The BN state used at ``width``, under stock key names.
+
+        Args:
+            width (float): A width of ``channels_per_width``.
+
+        Returns:
+            dict[str, Tensor]: ``weight``, ``bias``, ``running_mean``, ...
+            (those the BN has), not copied.
+        """
+        if width not in self.channels_per_width:
+            raise ValueError(f'{type(self).__name__}: width {width!r} is not '
+                             f'one of {tuple(self.channels_per_width)}')
+        module = self if width == 1 else self.narrow_bns[width_key(width)]
+        state = module.state_dict(keep_vars=True)
+        return {
+            name: tensor.detach()
+            for name, tensor in state.items() if '.' not in name
+        }
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.active_width == 1:
+            return super().forward(x)
+        return self.narrow_bns[width_key(self.active_width)](x)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        # torch and mmengine let a module edit ``state_dict`` before its
+        # children read it, so a stock checkpoint's full-width values can
+        # stand in for the narrow keys it lacks.
+        for width, channels in self.channels_per_width.items():
+            if width == 1:
+                continue
+            narrow_prefix = f'{prefix}narrow_bns.{width_key(width)}.'
+            if any(key.startswith(narrow_prefix) for key in state_dict):
+                self.loaded_narrow_bns = True
+                continue
+            for name in _BN_STATE_NAMES:
+                full = state_dict.get(prefix + name)
+                if full is not None:
+                    state_dict[narrow_prefix + name] = (
+                        full if full.dim() == 0 else full[:channels])
+
+
+class SwitchableBatchNorm2d(SwitchableBatchNorm, nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` with a private BN per narrower width.
+
+    At width 1.0 it is exactly the original BN. See
+    :class:`SwitchableBatchNorm` for the narrow BNs and checkpoints.
+
+    Args:
+        num_features (int): Channels at full width.
+        eps (float): As in ``nn.BatchNorm2d``. Defaults to 1e-5.
+        momentum (float, optional): As in ``nn.BatchNorm2d``.
+            Defaults to 0.1.
+        affine (bool): As in ``nn.BatchNorm2d``. Defaults to True.
+        track_running_stats (bool): As in ``nn.BatchNorm2d``.
+            Defaults to True.
+        channels_per_width (Mapping[float, int], optional): Channels at each
+            width. Defaults to None, meaning only width 1.0.
+    """
+
+    _narrow_cls = nn.BatchNorm2d
+
+    def __init__(self,
+                 num_features: int,
+                 eps: float = 1e-5,
+                 momentum: Optional[float] = 0.1,
+                 affine: bool = True,
+                 track_running_stats: bool = True,
+                 channels_per_width: Optional[Mapping[float, int]] = None
+                 ) -> None:
+        super().__init__(num_features, eps, momentum, affine,
+                         track_running_stats)
+        self._init_widths(channels_per_width, num_features)
+        self._init_narrow_bns()
+        self.reset_narrow_bns()
+
+
+class SwitchableBatchNorm1d(SwitchableBatchNorm, nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` with a private BN per narrower width.
+
+    Args:
+        num_features (int): Features at full width.
+        eps (float): As in ``nn.BatchNorm1d``. Defaults to 1e-5.
+        momentum (float, optional): As in ``nn.BatchNorm1d``.
+            Defaults to 0.1.
+        affine (bool): As in ``nn.BatchNorm1d``. Defaults to True.
+        track_running_stats (bool): As in ``nn.BatchNorm1d``.
+            Defaults to True.
+        channels_per_width (Mapping[float, int], optional): Features at each
+            width. Defaults to None, meaning only width 1.0.
+    """
+
+    _narrow_cls = nn.BatchNorm1d
+
+    def __init__(self,
+                 num_features: int,
+                 eps: float = 1e-5,
+                 momentum: Optional[float] = 0.1,
+                 affine: bool = True,
+                 track_running_stats: bool = True,
+                 channels_per_width: Optional[Mapping[float, int]] = None
+                 ) -> None:
+        super().__init__(num_features, eps, momentum, affine,
+                         track_running_stats)
+        self._init_widths(channels_per_width, num_features)
+        self._init_narrow_bns()
+        self.reset_narrow_bns()

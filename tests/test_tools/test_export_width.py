@@ -1,0 +1,77 @@
+"""tools/model_converters/export_width.py: a slimmable checkpoint in, a plain
+mmpretrain config and checkpoint out."""
+import importlib.util
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+
+from mmpwkd.registry import MODELS
+from mmpwkd.utils import register_all_modules
+
+from conftest import REPO
+
+CONFIG = """
+model = dict(
+    type='SlimmableClassifier',
+    widths=(0.5, 1.0),
+    backbone=dict(
+        type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+        num_stages=2, strides=(1, 2), dilations=(1, 1), out_indices=(1, )),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(type='LinearClsHead', num_classes=4, in_channels=16))
+val_evaluator = [dict(type='PerWidthAccuracy', topk=(1, 2))]
+test_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='PerWidthAccuracy', topk=(1, )),
+]
+"""
+
+
+def _load_tool():
+    path = REPO / 'tools' / 'model_converters' / 'export_width.py'
+    spec = importlib.util.spec_from_file_location('export_width', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_export_width_tool(tmp_path: Path):
+    import mmpwkd.models.slimmable  # noqa: F401
+    register_all_modules()
+    config = tmp_path / 'slimmable.py'
+    config.write_text(CONFIG)
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    with torch.no_grad():
+        for norm in model.backbone.bn1.narrow_bns.values():
+            norm.running_mean.uniform_(-1, 1)
+    checkpoint = tmp_path / 'slimmable.pth'
+    classes = ('a', 'b', 'c', 'd')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=classes))), checkpoint)
+
+    out = tmp_path / 'w0.5'
+    _load_tool().main([
+        str(config),
+        str(checkpoint), '--width', '0.5', '--out',
+        str(out)
+    ])
+
+    plain_cfg = Config.fromfile(out / 'config.py')
+    assert plain_cfg.model.type == 'ImageClassifier'
+    assert plain_cfg.val_evaluator == [dict(type='Accuracy', topk=(1, 2))]
+    assert plain_cfg.test_evaluator == [dict(type='Accuracy', topk=(1, ))]
+    exported = torch.load(out / 'model.pth', weights_only=True)
+    assert exported['meta']['width'] == 0.5
+    assert tuple(exported['meta']['dataset_meta']['classes']) == classes
+    plain = MMPRETRAIN_MODELS.build(plain_cfg.model)
+    plain.load_state_dict(exported['state_dict'], strict=True)
+    plain.eval()
+    model.eval()
+    inputs = torch.randn(2, 3, 16, 16)
+    with torch.no_grad(), model.width(0.5):
+        torch.testing.assert_close(plain(inputs), model(inputs))
