@@ -11,4 +11,5 @@ custom_imports = dict(imports=['mmpwkd'], allow_failed_imports=False)
 model_wrapper_cfg = dict(type='mmpwkd.DeviceAwareDDP', broadcast_buffers=True)
 
 # Random states go into checkpoints, so a resumed run continues exactly.
-custom_hooks = [dict(type='RNGStateHook')]
+# A default hook, so that configs can set custom_hooks without losing it.
+default_hooks = dict(rng_state=dict(type='RNGStateHook'))

@@ -1,4 +1,4 @@
-from .hooks import RNGStateHook
+from .hooks import PWKDStageHook, RNGStateHook
 from .model_wrappers import DeviceAwareDDP
 
-__all__ = ['DeviceAwareDDP', 'RNGStateHook']
+__all__ = ['DeviceAwareDDP', 'PWKDStageHook', 'RNGStateHook']

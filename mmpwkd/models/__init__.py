@@ -1,15 +1,14 @@
-from .losses import (
-                     ATLoss,
-                     DISTLoss,
-                     DKDLoss,
-                     FitNetLoss,
-                     KDLoss,
-                     PKTLoss,
-                     RKDLoss,
-                     SPLoss,
-)
+from .backbones import (CIFARVGG, CIFARMobileNetV2, CIFARResNet,
+                        CIFARShuffleNetV1, CIFARShuffleNetV2, CIFARWideResNet)
+from .connectors import ConvConnector
+from .distillers import PWKDDistiller
+from .losses import (ATLoss, DISTLoss, DKDLoss, FitNetLoss, KDLoss, PKTLoss,
+                     RKDLoss, SPLoss)
+from .slimmable import SlimmableClassifier
 
 __all__ = [
-    'ATLoss', 'DISTLoss', 'DKDLoss', 'FitNetLoss', 'KDLoss', 'PKTLoss',
-    'RKDLoss', 'SPLoss'
+    'ATLoss', 'CIFARMobileNetV2', 'CIFARResNet', 'CIFARShuffleNetV1',
+    'CIFARShuffleNetV2', 'CIFARVGG', 'CIFARWideResNet', 'ConvConnector',
+    'DISTLoss', 'DKDLoss', 'FitNetLoss', 'KDLoss', 'PKTLoss', 'PWKDDistiller',
+    'RKDLoss', 'SPLoss', 'SlimmableClassifier'
 ]

@@ -1,3 +1,4 @@
+from .pwkd_stage_hook import PWKDStageHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['PWKDStageHook', 'RNGStateHook']

@@ -1,0 +1,9 @@
+# Vanilla KD, ResNet34 -> ResNet18 on ImageNet: 100 epochs, 8 GPUs x 32
+# images, SGD 0.1 decayed x0.1 at 30/60/90 (MMRazor's recipe). The same
+# code path as PWKD with one stage at width 1.0.
+_base_ = [
+    '../_base_/models/kd_r34_r18.py',
+    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    'mmpretrain::_base_/schedules/imagenet_bs256.py',
+    '../_base_/default_runtime.py',
+]

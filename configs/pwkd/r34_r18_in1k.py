@@ -1,0 +1,29 @@
+# PWKD + KD, ResNet34 -> ResNet18 on ImageNet. The teacher is the slimmable
+# ResNet34 of configs/slimmable_teacher (widths 0.25/0.5/0.75/1.0); four
+# stages of 25 epochs, narrowest sub-network first, and the learning rate
+# restarts at each stage (cosine within a stage). Total epochs, data and
+# batch (8x32) are those of the vanilla KD baseline.
+_base_ = ['../kd/r34_r18_in1k.py']
+
+widths = (0.25, 0.5, 0.75, 1.0)
+stage_epochs = 25
+stages = [dict(width=width, epochs=stage_epochs) for width in widths]
+
+model = dict(
+    teacher=dict(
+        type='SlimmableClassifier', widths=widths, eval_all_widths=False),
+    # Produced by configs/slimmable_teacher/slimmable_r34_in1k.py.
+    teacher_ckpt='work_dirs/slimmable_r34_in1k/epoch_10.pth')
+
+custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
+
+# Cyclic LR: one cosine period per stage, restarting at the base LR.
+param_scheduler = dict(
+    _delete_=True,
+    type='CosineRestartLR',
+    periods=[stage_epochs] * len(widths),
+    restart_weights=[1.0] * len(widths),
+    eta_min=0.0,
+    by_epoch=True,
+    convert_to_iter_based=True)
+train_cfg = dict(max_epochs=stage_epochs * len(widths))

@@ -1,0 +1,216 @@
+"""Partial to Whole Knowledge Distillation.
+
+Zhang, Zhang, Sun, "Partial to Whole Knowledge Distillation: Progressive
+Distilling Decomposed Knowledge Boosts Student Better", arXiv 2109.12507.
+A frozen slimmable teacher teaches the student in stages, from its narrowest
+sub-network to the whole network; :class:`PWKDStageHook` sets the width of
+each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
+teacher (or a single stage at width 1.0) this is ordinary offline KD.
+"""
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+from torch import Tensor, nn
+
+from mmpwkd.registry import MODELS
+
+from .feature_recorder import FeatureRecorder
+from .teacher_loading import load_teacher_checkpoint
+
+__all__ = ['PWKDDistiller']
+
+ModuleOrCfg = Union[dict, nn.Module]
+LOGITS = 'logits'
+
+
+class _DistillTerm(nn.Module):
+    """One distill loss with the sources and connector that feed it."""
+
+    def __init__(self, name: str, cfg: dict) -> None:
+        super().__init__()
+        cfg = dict(cfg)
+        self.student_source = cfg.pop('student', LOGITS)
+        self.teacher_source = cfg.pop('teacher', LOGITS)
+        connector = cfg.pop('connector', None)
+        self.loss = MODELS.build(cfg)
+        self.connector = None if connector is None else MODELS.build(
+            connector)
+        kind = getattr(self.loss, 'input_kind', LOGITS)
+        key = f'distill_losses.{name}'
+        if kind == 'feature' and LOGITS in (self.student_source,
+                                            self.teacher_source):
+            raise ValueError(
+                f'{key}: {type(self.loss).__name__} distils features; give '
+                "module paths, e.g. student='backbone.layer3', "
+                "teacher='backbone.layer3'")
+
+    def forward(self, student: Tensor, teacher: Tensor,
+                target: Optional[Tensor]) -> Tensor:
+        if self.connector is not None:
+            student = self.connector(student, out_channels=teacher.shape[1])
+        return self.loss(student, teacher, target)
+
+
+@MODELS.register_module()
+class PWKDDistiller(BaseModel):
+    """A student distilled from a frozen, width-switchable teacher.
+
+    Each loss in ``distill_losses`` names its inputs: ``'logits'`` (the
+    default) or a module path of the student/teacher, read by forward hooks
+    checked when the model is built. Feature losses whose channels differ
+    take a ``connector`` (e.g. :class:`ConvConnector`) mapping the student to
+    the teacher's *full* width; it is sliced to the active width.
+
+    The teacher is frozen, stays in eval mode, runs under ``no_grad`` and
+    computes only features and logits (no teacher loss).
+
+    Args:
+        student (dict | nn.Module): An mmpretrain classifier or its config.
+        teacher (dict | nn.Module): A :class:`SlimmableClassifier`, or any
+            classifier for vanilla KD, or its config.
+        teacher_ckpt (str, optional): Teacher checkpoint, loaded strictly
+            with ``weights_only=True``. Defaults to None.
+        distill_losses (dict): Loss name (starting with ``loss_``) to loss
+            config, optionally with ``student``/``teacher`` sources and a
+            ``connector``. Defaults to KD at tau 4 with weight 0.9.
+        student_loss_weight (float): Weight of the student's own (label)
+            losses. Defaults to 0.1.
+        data_preprocessor (dict, optional): Defaults to the student's, and
+            its type to ``ClsDataPreprocessor``.
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 student: ModuleOrCfg,
+                 teacher: ModuleOrCfg,
+                 teacher_ckpt: Optional[str] = None,
+                 distill_losses: Optional[Dict[str, dict]] = None,
+                 student_loss_weight: float = 0.1,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None and isinstance(student, dict):
+            data_preprocessor = student.get('data_preprocessor')
+        # mmengine hands the config's top-level data_preprocessor over
+        # without a type; the student is an mmpretrain classifier.
+        data_preprocessor = dict(data_preprocessor or {})
+        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = student if isinstance(
+            student, nn.Module) else MODELS.build(student)
+        self.teacher = teacher if isinstance(
+            teacher, nn.Module) else MODELS.build(teacher)
+        if teacher_ckpt is not None:
+            load_teacher_checkpoint(self.teacher, teacher_ckpt)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        self.student_loss_weight = self._check_weight(student_loss_weight)
+        if distill_losses is None:
+            distill_losses = dict(
+                loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9))
+        self.distill_terms = self._build_terms(distill_losses)
+        self._recorders = self._build_recorders()
+
+    @staticmethod
+    def _check_weight(weight: float) -> float:
+        if isinstance(weight, bool) or not isinstance(
+                weight, (int, float)) or weight < 0:
+            raise ValueError('PWKDDistiller: student_loss_weight must be a '
+                             f'non-negative number, got {weight!r}')
+        return float(weight)
+
+    @staticmethod
+    def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:
+        if not isinstance(cfgs, dict) or not cfgs:
+            raise ValueError('PWKDDistiller: distill_losses must be a '
+                             f'non-empty dict of loss configs, got {cfgs!r}')
+        for name in cfgs:
+            if not name.startswith('loss_'):
+                raise ValueError(
+                    f'distill_losses: key {name!r} must start with "loss_" '
+                    '(mmengine sums and logs only such keys)')
+        return nn.ModuleDict(
+            {name: _DistillTerm(name, cfg)
+             for name, cfg in cfgs.items()})
+
+    def _build_recorders(self) -> Dict[str, FeatureRecorder]:
+        paths: Dict[str, Dict[str, str]] = dict(student={}, teacher={})
+        for name, term in self.distill_terms.items():
+            for side in ('student', 'teacher'):
+                source = getattr(term, f'{side}_source')
+                if source != LOGITS:
+                    paths[side][source] = f'distill_losses.{name}.{side}'
+        return dict(
+            student=FeatureRecorder(self.student, paths['student']),
+            teacher=FeatureRecorder(self.teacher, paths['teacher']))
+
+    @property
+    def teacher_widths(self) -> Tuple[float, ...]:
+        """Widths the teacher can run at; (1.0,) for a plain teacher."""
+        return tuple(getattr(self.teacher, 'widths', (1.0, )))
+
+    @property
+    def teacher_width(self) -> float:
+        """The teacher's active width."""
+        return getattr(self.teacher, 'active_width', 1.0)
+
+    def set_teacher_width(self, width: float) -> None:
+        """Switch the teacher to one of :attr:`teacher_widths`."""
+        if width not in self.teacher_widths:
+            raise ValueError(f'teacher width {width} is not available; the '
+                             f'teacher has widths {self.teacher_widths}')
+        if hasattr(self.teacher, 'set_width'):
+            self.teacher.set_width(width)
+
+    def train(self, mode: bool = True) -> 'PWKDDistiller':
+        """Set the student's mode; the teacher always stays in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """Initialise the student only: the teacher keeps its checkpoint."""
+        self.student.init_weights()
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.student.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.student(inputs, data_samples, mode='tensor')
+        raise RuntimeError(f'Invalid mode "{mode}"; expected "loss", '
+                           '"predict" or "tensor"')
+
+    def _run(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
+        """Logits and recorded features of the student or the teacher."""
+        model = getattr(self, side)
+        with self._recorders[side].record() as features:
+            features[LOGITS] = model.head(model.extract_feat(inputs))
+        return features
+
+    def loss(self, inputs: Tensor,
+             data_samples: List[DataSample]) -> Dict[str, Tensor]:
+        """Student losses (``student.*``) and distill losses (``distill.*``).
+        """
+        student = self._run('student', inputs)
+        with torch.no_grad():
+            teacher = self._run('teacher', inputs)
+        losses = {
+            f'student.{key}': value * self.student_loss_weight
+            if 'loss' in key else value
+            for key, value in self.student.head._get_loss(
+                student[LOGITS], data_samples).items()
+        }
+        target = torch.cat([s.gt_label for s in data_samples]).to(
+            inputs.device) if 'gt_label' in data_samples[0] else None
+        for name, term in self.distill_terms.items():
+            losses[f'distill.{name}'] = term(student[term.student_source],
+                                             teacher[term.teacher_source],
+                                             target)
+        return losses

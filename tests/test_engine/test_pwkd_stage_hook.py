@@ -1,0 +1,103 @@
+"""PWKDStageHook: validation, stage arithmetic, replay on resume."""
+import logging
+from types import SimpleNamespace
+from typing import List
+
+import pytest
+from mmengine.logging import MessageHub
+
+from mmpwkd.engine import PWKDStageHook
+from mmpwkd.registry import HOOKS
+from mmpwkd.utils import register_all_modules
+
+register_all_modules()
+
+WIDTHS = (0.25, 0.5, 0.75, 1.0)
+
+
+def stages(widths=WIDTHS, epochs=2) -> List[dict]:
+    return [dict(width=w, epochs=epochs) for w in widths]
+
+
+class FakeDistiller:
+
+    teacher_widths = WIDTHS
+
+    def __init__(self) -> None:
+        self.widths: List[float] = []
+
+    def set_teacher_width(self, width: float) -> None:
+        self.widths.append(width)
+
+
+def fake_runner(epoch=0, max_epochs=8) -> SimpleNamespace:
+    return SimpleNamespace(
+        model=FakeDistiller(),
+        train_loop=SimpleNamespace(max_epochs=max_epochs, max_iters=100),
+        epoch=epoch,
+        iter=0,
+        logger=logging.getLogger('test'),
+        message_hub=MessageHub.get_instance('test_pwkd_stage_hook'))
+
+
+def test_builds_through_registry():
+    hook = HOOKS.build(dict(type='PWKDStageHook', stages=stages()))
+    assert hook.widths == list(WIDTHS)
+    assert [hook.stage_at(e) for e in range(8)] == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+@pytest.mark.parametrize('bad, match', [
+    ([], 'non-empty'),
+    ([dict(width=0.5, epochs=1), dict(width=0.25, epochs=1),
+      dict(width=1.0, epochs=1)], 'strictly ascending'),
+    ([dict(width=0.5, epochs=1), dict(width=0.5, epochs=1),
+      dict(width=1.0, epochs=1)], 'strictly ascending'),
+    ([dict(width=0.0, epochs=1), dict(width=1.0, epochs=1)], r'\(0, 1\]'),
+    ([dict(width=1.5, epochs=1)], r'\(0, 1\]'),
+    ([dict(width=0.5, epochs=1)], 'width 1.0'),
+    ([dict(width=0.5, epochs=1), dict(width=1.0, iters=1)], 'same length'),
+    ([dict(width=1.0, epochs=0)], 'positive int'),
+    ([dict(width=1.0, epochs=1, lr=0.1)], 'exactly the keys'),
+])
+def test_bad_stages_are_refused_at_build(bad, match):
+    with pytest.raises(ValueError, match=match):
+        PWKDStageHook(stages=bad)
+
+
+def test_partial_end_is_an_explicit_choice():
+    hook = PWKDStageHook(
+        stages=[dict(width=0.25, iters=3), dict(width=0.5, iters=3)],
+        allow_partial_end=True)
+    assert hook.unit == 'iters'
+
+
+def test_lengths_must_sum_to_the_train_loop():
+    hook = PWKDStageHook(stages=stages(epochs=2))
+    with pytest.raises(ValueError, match='sum to 8, but train_cfg.max_'):
+        hook.before_train(fake_runner(max_epochs=10))
+
+
+def test_stage_widths_must_exist_in_the_teacher():
+    hook = PWKDStageHook(stages=stages((0.3, 1.0), epochs=4))
+    with pytest.raises(ValueError, match=r'\[0.3\] are not among'):
+        hook.before_train(fake_runner())
+
+
+def test_switches_at_stage_starts():
+    hook = PWKDStageHook(stages=stages())
+    runner = fake_runner()
+    hook.before_train(runner)
+    for epoch in range(8):
+        runner.epoch = epoch
+        hook.before_train_iter(runner, 0)
+    assert runner.model.widths == list(WIDTHS)
+    assert runner.message_hub.get_scalar('train/teacher_width').current() \
+        == 1.0
+
+
+@pytest.mark.parametrize('epoch, width', [(3, 0.5), (4, 0.75), (7, 1.0)])
+def test_resume_replays_to_the_restored_stage(epoch, width):
+    hook = PWKDStageHook(stages=stages())
+    runner = fake_runner(epoch=epoch)
+    hook.before_train(runner)
+    assert runner.model.widths == [width]

@@ -1,0 +1,234 @@
+"""PWKDDistiller: frozen teacher, explicit sources, connectors, loading."""
+import os
+from typing import List
+
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from mmpwkd.models import PWKDDistiller
+from mmpwkd.registry import MODELS
+from mmpwkd.utils import register_all_modules
+
+register_all_modules()
+
+NUM_CLASSES = 5
+
+
+def classifier(depth: int = 18, base: int = 8, slimmable: bool = False,
+               **extra) -> dict:
+    cfg = dict(
+        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
+        backbone=dict(
+            type='ResNet',
+            depth=depth,
+            stem_channels=base,
+            base_channels=base,
+            out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=NUM_CLASSES,
+            in_channels=base * 8,
+            loss=dict(type='CrossEntropyLoss')),
+        **extra)
+    if slimmable:
+        cfg['eval_all_widths'] = False
+    return cfg
+
+
+def distiller(**kwargs) -> PWKDDistiller:
+    cfg = dict(
+        type='PWKDDistiller',
+        student=classifier(18, 8),
+        teacher=classifier(34, 16, slimmable=True))
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def batch(n: int = 4):
+    torch.manual_seed(0)
+    inputs = torch.randn(n, 3, 32, 32)
+    samples = [
+        DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
+    ]
+    return inputs, samples
+
+
+def test_loss_terms_and_frozen_teacher():
+    model = distiller()
+    model.train()
+    assert not model.teacher.training
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    losses = model(*batch(), mode='loss')
+    assert set(losses) >= {'student.loss', 'distill.loss_kd'}
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(p.grad is not None for p in model.student.parameters()
+               if p.requires_grad)
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_student_loss_weight_scales_label_loss():
+    inputs, samples = batch()
+    full = distiller(student_loss_weight=1.0)
+    scaled = distiller(student_loss_weight=0.1)
+    scaled.load_state_dict(full.state_dict())
+    a = full(inputs, samples, mode='loss')['student.loss']
+    b = scaled(inputs, samples, mode='loss')['student.loss']
+    assert b.item() == pytest.approx(0.1 * a.item(), rel=1e-5)
+
+
+def test_teacher_width_switches_teacher_logits():
+    model = distiller()
+    inputs, samples = batch()
+    kd = []
+    for width in (0.25, 1.0):
+        model.set_teacher_width(width)
+        assert model.teacher_width == width
+        kd.append(model(inputs, samples, mode='loss')['distill.loss_kd'])
+    assert not torch.allclose(kd[0], kd[1])
+    with pytest.raises(ValueError, match='not available'):
+        model.set_teacher_width(0.3)
+
+
+def test_plain_teacher_is_vanilla_kd():
+    model = distiller(teacher=classifier(34, 16))
+    assert model.teacher_widths == (1.0, )
+    model.set_teacher_width(1.0)
+    with pytest.raises(ValueError, match='widths'):
+        model.set_teacher_width(0.5)
+
+
+def test_feature_loss_with_connector_follows_teacher_width():
+    model = distiller(
+        distill_losses=dict(
+            loss_fitnet=dict(
+                type='FitNetLoss',
+                student='backbone.layer3',
+                teacher='backbone.layer3',
+                connector=dict(
+                    type='ConvConnector', in_channels=32,
+                    out_channels=64))))
+    inputs, samples = batch()
+    connector = model.distill_terms['loss_fitnet'].connector
+    outputs = []
+    connector.register_forward_hook(
+        lambda m, i, o: outputs.append(o.shape[1]))
+    for width in (0.25, 0.5, 1.0):
+        model.set_teacher_width(width)
+        losses = model(inputs, samples, mode='loss')
+        assert torch.isfinite(losses['distill.loss_fitnet'])
+    assert outputs == [16, 32, 64]
+
+
+def test_channel_free_feature_loss_needs_no_connector():
+    model = distiller(
+        distill_losses=dict(
+            loss_at=dict(
+                type='ATLoss',
+                student='backbone.layer2',
+                teacher='backbone.layer2')))
+    model.set_teacher_width(0.5)
+    assert model(*batch(), mode='loss')['distill.loss_at'] >= 0
+
+
+def test_dkd_gets_labels():
+    model = distiller(
+        distill_losses=dict(loss_dkd=dict(type='DKDLoss', beta=0.5)))
+    assert torch.isfinite(model(*batch(), mode='loss')['distill.loss_dkd'])
+
+
+def test_wrong_module_path_suggests_close_names():
+    with pytest.raises(ValueError) as info:
+        distiller(
+            distill_losses=dict(
+                loss_at=dict(
+                    type='ATLoss', student='backbone.layr3',
+                    teacher='backbone.layer3')))
+    message = str(info.value)
+    assert 'distill_losses.loss_at.student' in message
+    assert "'backbone.layer3'" in message
+
+
+def test_feature_loss_without_paths_is_refused():
+    with pytest.raises(ValueError, match='module paths'):
+        distiller(distill_losses=dict(loss_at=dict(type='ATLoss')))
+
+
+@pytest.mark.parametrize('losses', [{}, dict(kd=dict(type='KDLoss'))])
+def test_bad_distill_losses(losses):
+    with pytest.raises(ValueError, match='distill_losses'):
+        distiller(distill_losses=losses)
+
+
+def test_module_running_twice_is_refused():
+    # mmpretrain's BasicBlock applies its one ReLU module twice.
+    model = distiller(
+        distill_losses=dict(
+            loss_at=dict(
+                type='ATLoss',
+                student='backbone.layer1.0.relu',
+                teacher='backbone.layer1.0.relu')))
+    with pytest.raises(RuntimeError, match='more than once'):
+        model(*batch(), mode='loss')
+
+
+def test_predict_uses_the_student():
+    model = distiller().eval()
+    inputs, samples = batch()
+    with torch.no_grad():
+        results: List[DataSample] = model(inputs, samples, mode='predict')
+        direct = model.student.predict(inputs, samples)
+    assert torch.equal(results[0].pred_score, direct[0].pred_score)
+
+
+def test_init_weights_leaves_teacher_alone():
+    model = distiller()
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    model.init_weights()
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_teacher_ckpt_loads_a_stock_checkpoint(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
+    model = distiller(teacher_ckpt=str(tmp_path / 't.pth'))
+    for key, value in plain.state_dict().items():
+        assert torch.equal(model.teacher.state_dict()[key], value), key
+
+
+def test_teacher_ckpt_of_another_architecture_lists_keys(tmp_path):
+    other = MODELS.build(classifier(18, 16))
+    torch.save(dict(state_dict=other.state_dict()), tmp_path / 'r18.pth')
+    with pytest.raises(ValueError, match='missing keys'):
+        distiller(teacher_ckpt=str(tmp_path / 'r18.pth'))
+
+
+def test_teacher_ckpt_missing_or_corrupt(tmp_path):
+    with pytest.raises(ValueError, match='not found'):
+        distiller(teacher_ckpt=str(tmp_path / 'nope.pth'))
+    plain = MODELS.build(classifier(34, 16))
+    path = tmp_path / 'truncated.pth'
+    torch.save(dict(state_dict=plain.state_dict()), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ValueError, match='cannot be loaded'):
+        distiller(teacher_ckpt=str(path))
+
+
+class _Evil:
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_malicious_teacher_ckpt_is_refused(tmp_path):
+    marker = tmp_path / 'pwned'
+    torch.save(dict(state_dict={}, meta=_Evil(str(marker))),
+               tmp_path / 'evil.pth')
+    with pytest.raises(ValueError, match='cannot be loaded'):
+        distiller(teacher_ckpt=str(tmp_path / 'evil.pth'))
+    assert not marker.exists()
