@@ -7,3 +7,16 @@ _base_ = [
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
     '../_base_/default_runtime.py',
 ]
+
+# Validation also scores the teacher at its active width (teacher/top1_w*),
+# so the log shows what each stage teaches.
+model = dict(eval_teacher=True)
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, 5)),
+    dict(
+        type='PerWidthAccuracy',
+        topk=(1, 5),
+        prefix='teacher',
+        score_field='teacher_score_per_width'),
+]
+test_evaluator = val_evaluator

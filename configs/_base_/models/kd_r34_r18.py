@@ -1,7 +1,5 @@
 # ResNet34 teaches ResNet18 on ImageNet with KD, MMRazor's recipe: KL at
 # tau 1 with weight 5, the student's cross-entropy at weight 1.
-teacher_ckpt = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet34_8xb32_in1k_20210831-f257d4e6.pth'  # noqa: E501
-
 model = dict(
     type='PWKDDistiller',
     student=dict(
@@ -24,6 +22,7 @@ model = dict(
             in_channels=512,
             loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
             topk=(1, 5))),
-    teacher_ckpt=teacher_ckpt,
+    teacher_ckpt='https://download.openmmlab.com/mmclassification/v0/resnet/'
+    'resnet34_8xb32_in1k_20210831-f257d4e6.pth',
     student_loss_weight=1.0,
     distill_losses=dict(loss_kd=dict(type='KDLoss', tau=1, loss_weight=5)))

@@ -1,0 +1,186 @@
+"""tools/model_converters/extract_student.py: a distiller's training
+checkpoint in, a plain mmpretrain student checkpoint out."""
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.runner import Runner
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+
+from mmpwkd import __version__
+
+from conftest import REPO, python_tool
+
+TOOL = 'tools/model_converters/extract_student.py'
+NUM_CLASSES = 4
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('extract_student',
+                                                  REPO / TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _classifier(depth: int, base: int, slimmable: bool = False) -> dict:
+    cfg = dict(
+        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
+        backbone=dict(
+            type='ResNet',
+            depth=depth,
+            stem_channels=base,
+            base_channels=base,
+            out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=NUM_CLASSES,
+            in_channels=base * 8,
+            loss=dict(type='CrossEntropyLoss')))
+    if slimmable:
+        cfg.update(widths=(0.5, 1.0), eval_all_widths=False)
+    return cfg
+
+
+STUDENT = _classifier(18, 8)
+DISTILLER = dict(
+    type='PWKDDistiller',
+    student=STUDENT,
+    teacher=_classifier(34, 16, slimmable=True),
+    data_preprocessor=dict(
+        num_classes=NUM_CLASSES, mean=[127.5] * 3, std=[64.0] * 3),
+    distill_losses=dict(
+        loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9),
+        loss_fitnet=dict(
+            type='FitNetLoss',
+            student='backbone.layer3',
+            teacher='backbone.layer3',
+            connector=dict(
+                type='ConvConnector', in_channels=32, out_channels=64))))
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, image_folder) -> Runner:
+    """A distiller after one epoch (2 iterations), saved by mmengine's
+    CheckpointHook as ``epoch_1.pth`` in its work dir."""
+    loader = dict(
+        batch_size=4,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=True),
+        dataset=dict(
+            type='CustomDataset',
+            data_root=str(image_folder),
+            indices=8,
+            pipeline=[dict(type='LoadImageFromFile'),
+                      dict(type='PackInputs')]))
+    runner = Runner(
+        model=DISTILLER,
+        work_dir=str(tmp_path_factory.mktemp('distill')),
+        train_dataloader=loader,
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=1)),
+        default_scope='mmpwkd',
+        randomness=dict(seed=0))
+    runner.train()
+    return runner
+
+
+def test_extracted_student_predicts_like_distiller_student(
+        trained, tmp_path):
+    source = Path(trained.work_dir) / 'epoch_1.pth'
+    out = tmp_path / 'nested' / 'student.pth'
+    _load_tool().main([str(source), '--out', str(out)])
+
+    exported = torch.load(out, weights_only=True)
+    assert set(exported) == {'state_dict', 'meta'}
+    meta = exported['meta']
+    assert (meta['source_checkpoint'], meta['epoch'], meta['iter'],
+            meta['mmpwkd_version']) == (str(source), 1, 2, __version__)
+    assert len(meta['dataset_meta']['classes']) == NUM_CLASSES
+
+    student = MMPRETRAIN_MODELS.build(STUDENT)
+    student.load_state_dict(exported['state_dict'], strict=True)
+    student.eval()
+    distilled = trained.model.student.eval()
+    inputs = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        expected = distilled(inputs)
+        torch.testing.assert_close(student(inputs), expected, rtol=0, atol=0)
+    # Trained weights, not a fresh init: the logits differ from an init.
+    fresh = MMPRETRAIN_MODELS.build(STUDENT).eval()
+    with torch.no_grad():
+        assert not torch.allclose(fresh(inputs), expected)
+
+
+def test_keeps_student_only_and_strips_ddp_prefix(trained, tmp_path):
+    tool = _load_tool()
+    state = trained.model.state_dict()
+    assert any(k.startswith('teacher.') for k in state)
+    assert any('.connector.' in k for k in state)
+    wrapped = {f'module.{k}': v for k, v in state.items()}
+    wrapped['module.data_preprocessor.mean'] = torch.zeros(3)
+    source = tmp_path / 'wrapped.pth'
+    torch.save(dict(state_dict=wrapped), source)
+    out = tmp_path / 'student.pth'
+    tool.main([str(source), '--out', str(out)])
+
+    exported = torch.load(out, weights_only=True)
+    expected = trained.model.student.state_dict()
+    assert list(exported['state_dict']) == list(expected)
+    for key, value in expected.items():
+        assert torch.equal(exported['state_dict'][key], value), key
+    assert exported['meta'] == dict(
+        source_checkpoint=str(source), mmpwkd_version=__version__)
+
+
+def test_plain_classifier_checkpoint_is_refused(tmp_path):
+    source = tmp_path / 'plain.pth'
+    model = MMPRETRAIN_MODELS.build(STUDENT)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=3)),
+               source)
+    with pytest.raises(SystemExit,
+                       match="not a PWKDDistiller checkpoint: no key "
+                       "starts with 'student.'.*backbone.conv1.weight"):
+        _load_tool().main([str(source), '--out', str(tmp_path / 'o.pth')])
+    assert not (tmp_path / 'o.pth').exists()
+
+
+def test_missing_file_is_named(tmp_path):
+    missing = tmp_path / 'nowhere.pth'
+    with pytest.raises(SystemExit, match=f'{missing}.*no such file'):
+        _load_tool().main([str(missing), '--out', str(tmp_path / 'o.pth')])
+
+
+class _RunsCode:
+    """Unpickles to ``os.system(command)``: what a hostile file would do."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command, )
+
+
+def test_malicious_pickle_is_refused_without_running_code(tmp_path):
+    marker = tmp_path / 'pwned'
+    source = tmp_path / 'hostile.pth'
+    payload = dict(state_dict={'student.w': torch.zeros(1)},
+                   meta=_RunsCode(f'touch {marker}'))
+    torch.save(payload, source)
+    out = tmp_path / 'student.pth'
+    proc = subprocess.run(
+        python_tool(TOOL, str(source), '--out', str(out)),
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode != 0
+    assert not marker.exists()
+    assert not out.exists()
+    assert proc.stderr.startswith(f"extract_student: checkpoint '{source}' "
+                                'cannot be loaded with weights_only=True')
+    assert 'Traceback' not in proc.stderr
