@@ -31,6 +31,10 @@ class PerWidthAccuracy(BaseMetric):
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
             None, meaning ``'accuracy'``.
+        score_field (str): The data-sample field holding width to scores;
+            :class:`PWKDDistiller` with ``eval_teacher=True`` fills
+            ``'teacher_score_per_width'``. Defaults to
+            ``'pred_score_per_width'``.
     """
 
     default_prefix: Optional[str] = 'accuracy'
@@ -38,8 +42,10 @@ class PerWidthAccuracy(BaseMetric):
     def __init__(self,
                  topk: Union[int, Sequence[int]] = (1, ),
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 score_field: str = 'pred_score_per_width') -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.score_field = score_field
         topk = (topk, ) if isinstance(topk, int) else tuple(topk)
         if not topk or any(
                 isinstance(k, bool) or not isinstance(k, int) or k < 1
@@ -55,16 +61,18 @@ class PerWidthAccuracy(BaseMetric):
         Args:
             data_batch (object): Unused.
             data_samples (Sequence[dict]): Predictions with
-                ``pred_score_per_width`` and ``gt_label``.
+                ``score_field`` and ``gt_label``.
         """
         maxk = max(self.topk)
         for data_sample in data_samples:
-            scores = data_sample.get('pred_score_per_width')
+            scores = data_sample.get(self.score_field)
             if scores is None:
                 raise KeyError(
-                    'PerWidthAccuracy needs "pred_score_per_width" in the '
+                    f'PerWidthAccuracy needs "{self.score_field}" in the '
                     'predictions: evaluate a SlimmableClassifier with '
-                    'eval_all_widths=True')
+                    'eval_all_widths=True, or a PWKDDistiller with '
+                    'eval_teacher=True and score_field='
+                    '"teacher_score_per_width"')
             label = data_sample['gt_label'].cpu().view(-1)[0]
             hits = {}
             for width, score in scores.items():

@@ -77,6 +77,11 @@ class PWKDDistiller(BaseModel):
             ``connector``. Defaults to KD at tau 4 with weight 0.9.
         student_loss_weight (float): Weight of the student's own (label)
             losses. Defaults to 0.1.
+        eval_teacher (bool): In ``predict``, also score the teacher at its
+            active width (``teacher_score_per_width``, read by
+            ``PerWidthAccuracy(score_field='teacher_score_per_width')``),
+            so validation shows what the current stage teaches.
+            Defaults to False.
         data_preprocessor (dict, optional): Defaults to the student's, and
             its type to ``ClsDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
@@ -88,6 +93,7 @@ class PWKDDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
                  student_loss_weight: float = 0.1,
+                 eval_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
@@ -107,6 +113,7 @@ class PWKDDistiller(BaseModel):
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.student_loss_weight = self._check_weight(student_loss_weight)
+        self.eval_teacher = eval_teacher
         if distill_losses is None:
             distill_losses = dict(
                 loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9))
@@ -181,11 +188,27 @@ class PWKDDistiller(BaseModel):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
-            return self.student.predict(inputs, data_samples)
+            return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self.student(inputs, data_samples, mode='tensor')
         raise RuntimeError(f'Invalid mode "{mode}"; expected "loss", '
                            '"predict" or "tensor"')
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """The student's predictions, with ``eval_teacher`` also the
+        teacher's scores at its active width."""
+        results = self.student.predict(inputs, data_samples)
+        if self.eval_teacher:
+            teacher = self.teacher.head.predict(
+                self.teacher.extract_feat(inputs))
+            for result, scored in zip(results, teacher):
+                result.teacher_score_per_width = {
+                    self.teacher_width: scored.pred_score
+                }
+        return results
 
     def _run(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
         """Logits and recorded features of the student or the teacher."""

@@ -232,3 +232,29 @@ def test_malicious_teacher_ckpt_is_refused(tmp_path):
     with pytest.raises(ValueError, match='cannot be loaded'):
         distiller(teacher_ckpt=str(tmp_path / 'evil.pth'))
     assert not marker.exists()
+
+
+def test_eval_teacher_scores_the_active_width():
+    from mmpwkd.registry import METRICS
+    model = distiller(eval_teacher=True).eval()
+    metric = METRICS.build(
+        dict(
+            type='PerWidthAccuracy',
+            prefix='teacher',
+            score_field='teacher_score_per_width'))
+    inputs, samples = batch()
+    model.set_teacher_width(0.5)
+    with torch.no_grad():
+        results = model(inputs, samples, mode='predict')
+        with model.teacher.width(0.5):
+            expected = model.teacher.predict(inputs)
+    for result, plain in zip(results, expected):
+        assert list(result.teacher_score_per_width) == [0.5]
+        assert torch.allclose(result.teacher_score_per_width[0.5],
+                              plain.pred_score)
+    metric.process(None, [r.to_dict() for r in results])
+    hits = sum(int(r.teacher_score_per_width[0.5].argmax() == r.gt_label)
+               for r in results)
+    assert metric.compute_metrics(metric.results) == {
+        'top1_w0.5': pytest.approx(100 * hits / len(results))
+    }
