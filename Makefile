@@ -1,6 +1,8 @@
 PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install lint test
+.PHONY: install lint test demo
 
 # Installs the tested stack (requirements.txt) and mmpwkd in editable mode.
 install:
@@ -10,5 +12,19 @@ lint: install
 	$(PYTHON) -m ruff check .
 
 # pytest exits 5 when it collects no test: make treats that as a failure.
+# The tests' models are tiny: one thread each beats two fighting over the
+# two cores (tools run in subprocesses next to pytest).
 test: lint
-	$(PYTHON) -m pytest -q
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q
+
+# Fashion-MNIST ships as a Debian package. Elsewhere, put the four .gz
+# files in a folder and run: python tools/demo.py --data-root FOLDER
+$(FASHION_MNIST):
+	@command -v apt-get >/dev/null || { echo "No apt-get: install the \
+	Fashion-MNIST files by hand, then run python tools/demo.py \
+	--data-root FOLDER"; exit 1; }
+	$(SUDO) apt-get install -y dataset-fashion-mnist || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }
+
+demo: install $(FASHION_MNIST)
+	$(PYTHON) tools/demo.py

@@ -30,6 +30,28 @@ def write_image_folder(root: Path, num_classes: int, per_class: int,
     return root
 
 
+def write_fake_fashion_mnist(root: Path, train: int, test: int) -> Path:
+    """Fashion-MNIST-format IDX files (gzipped) with learnable classes:
+    each class has its own brightness."""
+    from test_datasets.idx_writer import write_idx
+    rng = np.random.default_rng(0)
+    for prefix, count in (('train', train), ('t10k', test)):
+        labels = np.arange(count, dtype=np.uint8) % 10
+        images = rng.integers(0, 60, size=(count, 28, 28)) + 18 * labels[
+            :, None, None]
+        write_idx(root / f'{prefix}-images-idx3-ubyte.gz',
+                  images.astype(np.uint8))
+        write_idx(root / f'{prefix}-labels-idx1-ubyte.gz', labels)
+    return root
+
+
+@pytest.fixture(scope='session')
+def fake_fashion_mnist(tmp_path_factory) -> Path:
+    """64 training and 32 test images in the Fashion-MNIST file format."""
+    return write_fake_fashion_mnist(
+        tmp_path_factory.mktemp('fashion'), train=64, test=32)
+
+
 @pytest.fixture(scope='session')
 def image_folder(tmp_path_factory) -> Path:
     """4 classes x 8 images of 32x32 RGB."""

@@ -9,9 +9,10 @@ from typing import Dict, List
 import mmpretrain
 import pytest
 import torch
-from conftest import REPO, python_tool, run_tool
 
 import mmpwkd  # noqa: F401  (checkpoint allowlist)
+
+from conftest import REPO, python_tool, run_tool
 
 CONFIG = 'tests/data/tiny_cls.py'
 
@@ -84,17 +85,23 @@ def test_gloo_ddp_train_and_resume_on_cpu(tmp_path, image_folder):
     assert max(r['iter'] for r in _scalars(full) if 'loss' in r) == 8
 
 
-def test_config_runs_under_mmpretrain_train_script(tmp_path, image_folder):
-    """``custom_imports`` in our base runtime is all mmpretrain's own
-    tools/train.py needs to run an mmpwkd config."""
-    script = Path(mmpretrain.__file__).parent / '.mim' / 'tools' / 'train.py'
-    work_dir = tmp_path / 'mmpretrain_entry'
-    run_tool([sys.executable, str(script), str(REPO / CONFIG), '--work-dir',
-              str(work_dir), '--no-persistent-workers', '--cfg-options',
-              'train_cfg.max_epochs=1',
-              *_data_options(image_folder)])
-    assert (work_dir / 'epoch_1.pth').exists()
-    assert _val_records(_scalars(work_dir), 1)
+MMPRETRAIN_TRAIN = Path(mmpretrain.__file__).parent / '.mim' / 'tools' / (
+    'train.py')
+
+
+@pytest.mark.parametrize('script', [REPO / 'tools' / 'train.py',
+                                    MMPRETRAIN_TRAIN])
+def test_config_runs_under_both_train_scripts(tmp_path, fake_fashion_mnist,
+                                              script):
+    """A config of configs/ trains through our tools/train.py and through
+    mmpretrain's own, for which ``custom_imports`` is all it needs."""
+    config = REPO / 'configs' / 'demo' / 'student_resnet8_fmnist.py'
+    run_tool([sys.executable, str(script), str(config), '--work-dir',
+              str(tmp_path), '--no-persistent-workers', '--cfg-options',
+              'train_cfg.max_epochs=1', 'train_dataloader.batch_size=16',
+              *_data_options(fake_fashion_mnist)])
+    assert (tmp_path / 'epoch_1.pth').exists()
+    assert _val_records(_scalars(tmp_path), 1)
 
 
 def test_no_validate_and_auto_scale_lr(tmp_path, image_folder):
