@@ -8,8 +8,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# Validation also scores the teacher at its active width (teacher/top1_w*),
-# so the log shows what each stage teaches.
+# Validation also scores the teacher at its active width (teacher/top1,
+# teacher/width), so the log shows what each stage teaches.
 model = dict(eval_teacher=True)
 val_evaluator = [
     dict(type='Accuracy', topk=(1, 5)),
@@ -17,6 +17,7 @@ val_evaluator = [
         type='PerWidthAccuracy',
         topk=(1, 5),
         prefix='teacher',
-        score_field='teacher_score_per_width'),
+        score_field='teacher_score_per_width',
+        width_in_name=False),
 ]
 test_evaluator = val_evaluator

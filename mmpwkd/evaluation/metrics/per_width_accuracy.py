@@ -35,6 +35,11 @@ class PerWidthAccuracy(BaseMetric):
             :class:`PWKDDistiller` with ``eval_teacher=True`` fills
             ``'teacher_score_per_width'``. Defaults to
             ``'pred_score_per_width'``.
+        width_in_name (bool): Name the metrics ``top{k}_w{width}``. With
+            False, every sample must hold the same single width, reported
+            as ``top{k}`` plus ``width``: for a teacher whose width changes
+            between validations, since mmengine's logs keep every name ever
+            reported. Defaults to True.
     """
 
     default_prefix: Optional[str] = 'accuracy'
@@ -43,9 +48,11 @@ class PerWidthAccuracy(BaseMetric):
                  topk: Union[int, Sequence[int]] = (1, ),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 score_field: str = 'pred_score_per_width') -> None:
+                 score_field: str = 'pred_score_per_width',
+                 width_in_name: bool = True) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.score_field = score_field
+        self.width_in_name = width_in_name
         topk = (topk, ) if isinstance(topk, int) else tuple(topk)
         if not topk or any(
                 isinstance(k, bool) or not isinstance(k, int) or k < 1
@@ -91,11 +98,21 @@ class PerWidthAccuracy(BaseMetric):
             results (List[dict]): Width to hits per sample.
 
         Returns:
-            dict[str, float]: ``top{k}_w{width}`` in percent.
+            dict[str, float]: ``top{k}_w{width}`` in percent, or
+            ``top{k}`` and ``width`` without ``width_in_name``.
         """
+        widths = sorted(results[0])
+        if not self.width_in_name:
+            seen = sorted({w for result in results for w in result})
+            if len(seen) != 1:
+                raise ValueError('PerWidthAccuracy(width_in_name=False) '
+                                 f'needs one width, the results hold {seen}')
         metrics = {}
-        for width in sorted(results[0]):
+        for width in widths:
             hits = torch.stack([result[width] for result in results]).float()
+            suffix = f'_w{width}' if self.width_in_name else ''
             for k, accuracy in zip(self.topk, hits.mean(dim=0) * 100):
-                metrics[f'top{k}_w{width}'] = accuracy.item()
+                metrics[f'top{k}{suffix}'] = accuracy.item()
+        if not self.width_in_name:
+            metrics['width'] = widths[0]
         return metrics

@@ -258,3 +258,11 @@ def test_eval_teacher_scores_the_active_width():
     assert metric.compute_metrics(metric.results) == {
         'top1_w0.5': pytest.approx(100 * hits / len(results))
     }
+    metric.width_in_name = False
+    assert metric.compute_metrics(metric.results) == {
+        'top1': pytest.approx(100 * hits / len(results)),
+        'width': 0.5
+    }
+    metric.results.append({0.25: torch.tensor([True])})
+    with pytest.raises(ValueError, match='needs one width'):
+        metric.compute_metrics(metric.results)

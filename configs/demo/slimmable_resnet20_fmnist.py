@@ -1,0 +1,17 @@
+# The demo teacher rebuilt as a slimmable network (widths 0.25/0.5/0.75/1.0)
+# and fine-tuned jointly for 1 epoch from the plain teacher's checkpoint;
+# validation reports the accuracy of every width.
+_base_ = ['teacher_resnet20_fmnist.py']
+
+widths = (0.25, 0.5, 0.75, 1.0)
+model = dict(type='SlimmableClassifier', widths=widths)
+load_from = 'work_dirs/demo/teacher/epoch_2.pth'
+
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+param_scheduler = dict(T_max=1)
+train_cfg = dict(max_epochs=1)
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='PerWidthAccuracy', topk=(1, )),
+]
+test_evaluator = val_evaluator
