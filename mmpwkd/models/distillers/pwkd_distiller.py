@@ -7,7 +7,8 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
-from typing import Dict, List, Optional, Tuple, Union
+from itertools import chain
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -17,12 +18,21 @@ from torch import Tensor, nn
 from mmpwkd.registry import MODELS
 
 from .feature_recorder import FeatureRecorder
+from .plain_teacher import materialise_width, record_input_channels
 from .teacher_loading import load_teacher_checkpoint
 
 __all__ = ['PWKDDistiller']
 
 ModuleOrCfg = Union[dict, nn.Module]
 LOGITS = 'logits'
+
+
+class _PlainTeacher(NamedTuple):
+    """The teacher's active width as a plain network, and the teacher state
+    (:meth:`PWKDDistiller._teacher_state`) it was copied from."""
+
+    state: tuple
+    net: nn.Module
 
 
 class _DistillTerm(nn.Module):
@@ -64,7 +74,13 @@ class PWKDDistiller(BaseModel):
     the teacher's *full* width; it is sliced to the active width.
 
     The teacher is frozen, stays in eval mode, runs under ``no_grad`` and
-    computes only features and logits (no teacher loss).
+    computes only features and logits (no teacher loss). Being frozen, a
+    slimmable teacher's active width is copied into a plain network
+    (:func:`materialise_width`) on its first forward at that width, and the
+    copy runs instead of slicing the shared weights at every step. The copy
+    is rebuilt when the width or any teacher tensor changes (moved, cast,
+    loaded); it has the teacher's module paths and forward hooks, and is not
+    a sub-module: checkpoints and DDP see only the slimmable teacher.
 
     Args:
         student (dict | nn.Module): An mmpretrain classifier or its config.
@@ -82,6 +98,9 @@ class PWKDDistiller(BaseModel):
             ``PerWidthAccuracy(score_field='teacher_score_per_width')``),
             so validation shows what the current stage teaches.
             Defaults to False.
+        teacher_fast_path (bool): Run a slimmable teacher's active width as
+            a plain network copied once per width; False slices the shared
+            weights at every step. Defaults to True.
         data_preprocessor (dict, optional): Defaults to the student's, and
             its type to ``ClsDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
@@ -94,6 +113,7 @@ class PWKDDistiller(BaseModel):
                  distill_losses: Optional[Dict[str, dict]] = None,
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
+                 teacher_fast_path: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
@@ -114,6 +134,11 @@ class PWKDDistiller(BaseModel):
         self.teacher.eval()
         self.student_loss_weight = self._check_weight(student_loss_weight)
         self.eval_teacher = eval_teacher
+        if not isinstance(teacher_fast_path, bool):
+            raise ValueError('PWKDDistiller: teacher_fast_path must be a '
+                             f'bool, got {teacher_fast_path!r}')
+        self.teacher_fast_path = teacher_fast_path
+        self._plain_teacher: Optional[_PlainTeacher] = None
         if distill_losses is None:
             distill_losses = dict(
                 loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9))
@@ -202,8 +227,8 @@ class PWKDDistiller(BaseModel):
         teacher's scores at its active width."""
         results = self.student.predict(inputs, data_samples)
         if self.eval_teacher:
-            teacher = self.teacher.head.predict(
-                self.teacher.extract_feat(inputs))
+            logits = self._run('teacher', inputs)[LOGITS]
+            teacher = self.teacher.head._get_predictions(logits, None)
             for result, scored in zip(results, teacher):
                 result.teacher_score_per_width = {
                     self.teacher_width: scored.pred_score
@@ -212,9 +237,38 @@ class PWKDDistiller(BaseModel):
 
     def _run(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
         """Logits and recorded features of the student or the teacher."""
-        model = getattr(self, side)
+        if side == 'teacher' and self.teacher_fast_path and hasattr(
+                self.teacher, 'set_width'):
+            return self._run_plain_teacher(inputs)
+        return self._forward(getattr(self, side), side, inputs)
+
+    def _forward(self, model: nn.Module, side: str,
+                 inputs: Tensor) -> Dict[str, Tensor]:
         with self._recorders[side].record() as features:
             features[LOGITS] = model.head(model.extract_feat(inputs))
+        return features
+
+    def _teacher_state(self) -> tuple:
+        """The active width, and the storage and in-place version of every
+        teacher tensor: it changes when the teacher is moved, cast or
+        loaded into."""
+        tensors = chain(self.teacher.parameters(), self.teacher.buffers())
+        return self.teacher_width, tuple(
+            (tensor.data_ptr(), tensor._version) for tensor in tensors)
+
+    def _run_plain_teacher(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """The teacher's outputs from its plain copy; a stale or missing
+        copy is rebuilt from this forward of the slimmable teacher, which
+        gives the input channels of its layers."""
+        state = self._teacher_state()
+        plain = self._plain_teacher
+        if plain is not None and plain.state == state:
+            return self._forward(plain.net, 'teacher', inputs)
+        self._plain_teacher = None
+        with record_input_channels(self.teacher) as channels:
+            features = self._forward(self.teacher, 'teacher', inputs)
+        self._plain_teacher = _PlainTeacher(
+            state, materialise_width(self.teacher, channels))
         return features
 
     def loss(self, inputs: Tensor,
