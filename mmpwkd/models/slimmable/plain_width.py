@@ -2,19 +2,24 @@
 
 Some backbones have config knobs for their width: ResNet's ``stem_channels``
 and ``base_channels`` (with ResNeXt's ``groups``), MobileNetV2's
-``widen_factor``. For those, the sub-network of width ``w`` of a slimmable
-model is defined as the plain backbone with narrowed knobs: each layer's
-channels are read from that backbone (:func:`plain_channel_tables`). So a
-width can always be exported as an ordinary config, and the architecture's
-own rules hold at every width (MobileNetV2 expands its narrowed inputs and
-keeps 1280 final channels, as in S-MobileNetV2; SE layers keep their
-``make_divisible`` squeeze).
+``widen_factor``; of mmpwkd's CIFAR backbones, the ``arch`` dict of
+``CIFARResNet`` and the ``widen_factor`` of ``CIFARMobileNetV2``
+(``CIFARWideResNet`` has none: its 16-channel stem is fixed and its
+``widen_factor`` an integer). For those, the sub-network of width ``w`` of a
+slimmable model is defined as the plain backbone with narrowed knobs: each
+layer's channels are read from that backbone (:func:`plain_channel_tables`).
+So a width can always be exported as an ordinary config, and the
+architecture's own rules hold at every width (both MobileNetV2s expand their
+narrowed inputs and keep 1280 final channels, as in S-MobileNetV2; SE layers
+keep their ``make_divisible`` squeeze).
 
 The knobs themselves follow :func:`scaled_channels`; at the standard widths
 with divisor 1 the ResNet family then has exactly the per-layer truncation
 ``int(C * w)`` of S-ResNet.
 """
 import copy
+import inspect
+from operator import attrgetter
 from typing import Callable, Dict, Mapping, NamedTuple, Sequence
 
 from mmpretrain.models.backbones import (MobileNetV2, ResNet, ResNet_CIFAR,
@@ -22,6 +27,7 @@ from mmpretrain.models.backbones import (MobileNetV2, ResNet, ResNet_CIFAR,
                                          SEResNet, SEResNeXt)
 from torch import nn
 
+from mmpwkd.models.backbones import CIFARMobileNetV2, CIFARResNet
 from mmpwkd.registry import MODELS
 
 from .convert import ChannelTable, channel_tables_of
@@ -33,6 +39,7 @@ __all__ = [
 ]
 
 NarrowFn = Callable[[nn.Module, dict, float, int], dict]
+StagesFn = Callable[[nn.Module], Sequence[str]]
 
 
 class PlainWidthSpec(NamedTuple):
@@ -41,12 +48,12 @@ class PlainWidthSpec(NamedTuple):
     Attributes:
         narrow (NarrowFn): ``(backbone, cfg, width, divisor) -> cfg`` with
             narrowed knobs.
-        stages (str): Attribute listing the stage module names, indexed by
-            ``out_indices``.
+        stages (StagesFn): ``backbone -> names`` of the stage modules,
+            indexed by ``out_indices``.
     """
 
     narrow: NarrowFn
-    stages: str
+    stages: StagesFn
 
 
 def _narrow_resnet(backbone: ResNet, cfg: dict, width: float,
@@ -81,8 +88,41 @@ def _narrow_mobilenet_v2(backbone: MobileNetV2, cfg: dict, width: float,
     return cfg
 
 
-_RESNET = PlainWidthSpec(_narrow_resnet, 'res_layers')
-_RESNEXT = PlainWidthSpec(_narrow_resnext, 'res_layers')
+def _narrow_cifar_mobilenet_v2(backbone: CIFARMobileNetV2, cfg: dict,
+                               width: float, divisor: int) -> dict:
+    # The backbone does not keep its widen_factor: read the config, or the
+    # constructor's default that the config relied on. Channels truncate
+    # like MobileNetV2's, so ``divisor`` is unused too.
+    default = inspect.signature(CIFARMobileNetV2).parameters['widen_factor']
+    cfg['widen_factor'] = cfg.get('widen_factor', default.default) * width
+    return cfg
+
+
+def _narrow_cifar_resnet(backbone: CIFARResNet, cfg: dict, width: float,
+                         divisor: int) -> dict:
+    cfg['arch'] = dict(
+        depth=2 + 6 * len(backbone.layer1),
+        stem_channels=scaled_channels(backbone.stem.conv.out_channels, width,
+                                      divisor),
+        stage_channels=[
+            scaled_channels(channels, width, divisor)
+            for channels in backbone.out_channels
+        ])
+    return cfg
+
+
+def _cifar_resnet_stages(backbone: CIFARResNet) -> Sequence[str]:
+    return ('layer1', 'layer2', 'layer3')
+
+
+def _cifar_mobilenet_v2_stages(backbone: CIFARMobileNetV2) -> Sequence[str]:
+    return tuple(f'layer{index + 1}'
+                 for index in range(len(backbone.stage_settings))) + (
+                     'final_conv', )
+
+
+_RESNET = PlainWidthSpec(_narrow_resnet, attrgetter('res_layers'))
+_RESNEXT = PlainWidthSpec(_narrow_resnext, attrgetter('res_layers'))
 
 # Exact types: a subclass may build its layers differently.
 PLAIN_WIDTH_BACKBONES: Dict[type, PlainWidthSpec] = {
@@ -93,7 +133,10 @@ PLAIN_WIDTH_BACKBONES: Dict[type, PlainWidthSpec] = {
     SEResNet: _RESNET,
     ResNeXt: _RESNEXT,
     SEResNeXt: _RESNEXT,
-    MobileNetV2: PlainWidthSpec(_narrow_mobilenet_v2, 'layers'),
+    MobileNetV2: PlainWidthSpec(_narrow_mobilenet_v2, attrgetter('layers')),
+    CIFARResNet: PlainWidthSpec(_narrow_cifar_resnet, _cifar_resnet_stages),
+    CIFARMobileNetV2: PlainWidthSpec(_narrow_cifar_mobilenet_v2,
+                                     _cifar_mobilenet_v2_stages),
 }
 
 
@@ -151,7 +194,7 @@ def output_stage(backbone: nn.Module) -> str:
     Returns:
         str: A child name of ``backbone``, e.g. ``'layer4'``.
     """
-    stages = getattr(backbone, _spec(backbone).stages)
+    stages = _spec(backbone).stages(backbone)
     return stages[max(backbone.out_indices)]
 
 

@@ -49,10 +49,10 @@ class SlimmableClassifier(ImageClassifier):
     ordinary classifier (plus ``narrow_bns`` of switchable BNs), so an
     ordinary checkpoint loads and gives the ordinary logits at width 1.0.
     Channels per width: for a backbone config whose type has width knobs
-    (:data:`PLAIN_WIDTH_BACKBONES`: the ResNet family and MobileNetV2), those
-    of the plain narrowed backbone, so every width can be exported
-    (:func:`export_width`); otherwise (VGG, mmpwkd's CIFAR backbones, a
-    backbone given as a module) :func:`scaled_channels` per layer. The last
+    (:data:`PLAIN_WIDTH_BACKBONES`: the ResNet family, MobileNetV2,
+    CIFARResNet and CIFARMobileNetV2), those of the plain narrowed backbone,
+    so every width can be exported (:func:`export_width`); otherwise (VGG,
+    CIFARWideResNet, a backbone given as a module) :func:`scaled_channels` per layer. The last
     conv/linear layer (the classifier) keeps all its outputs. Modules with
     parameters other than Conv2d/Linear/BatchNorm (LayerNorm, attention, a
     ViT) are rejected at build time.

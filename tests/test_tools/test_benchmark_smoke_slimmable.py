@@ -1,0 +1,69 @@
+"""tools/benchmark/slimmable_forward.py runs end to end with tiny settings
+and writes its JSON and plot. No timing is asserted: CI machines are
+shared."""
+import importlib.util
+import json
+from pathlib import Path
+
+import torch
+
+from conftest import REPO
+
+TOOL = 'tools/benchmark/slimmable_forward.py'
+WIDTHS = [0.25, 0.5, 0.75, 1.0]
+SPREADS = ('slimmable_vs_full', 'plain_vs_full', 'slimmable_vs_plain',
+           'slimmable_ms', 'plain_ms')
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('slimmable_forward',
+                                                  REPO / TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_writes_its_report(tmp_path: Path, capsys):
+    out, png = tmp_path / 'forward.json', tmp_path / 'forward.png'
+    args = [
+        '--iters', '2', '--warmup', '1', '--threads', '1', '--image-size',
+        '16', '--batch-size', '1', '--out',
+        str(out), '--plot',
+        str(png)
+    ]
+    threads = torch.get_num_threads()
+    try:
+        _load_tool().main(args)
+    finally:
+        torch.set_num_threads(threads)
+
+    report = json.loads(out.read_text())
+    assert report['command'].endswith(' '.join(args))
+    machine = report['machine']
+    assert machine['threads'] == 1 and machine['device'] == 'cpu'
+    for key in ('cpu', 'cores', 'torch', 'load_avg_before',
+                'load_avg_after'):
+        assert machine[key], key
+    assert set(report['results']) == {'resnet34', 'resnet56'}
+    arms = {f'{kind}@{width}' for kind in ('slimmable', 'plain')
+            for width in WIDTHS}
+    for name, result in report['results'].items():
+        assert (result['batch_size'], result['image_size']) == (1, 16)
+        assert [row['width'] for row in result['widths']] == WIDTHS, name
+        assert len(result['times_ms']) == 2
+        assert all(set(times) == arms for times in result['times_ms'])
+        flops = [result['flops'][str(width)] for width in WIDTHS]
+        assert flops == sorted(set(flops)), name
+        for row in result['widths']:
+            assert row['w2'] == row['width']**2
+            for key in SPREADS:
+                spread = row[key]
+                assert spread['min'] <= spread['q1'] <= spread['median']
+                assert spread['median'] <= spread['q3'] <= spread['max']
+        full = result['widths'][-1]
+        assert full['slimmable_vs_full'] == dict.fromkeys(
+            ('median', 'q1', 'q3', 'min', 'max'), 1.0)
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    printed = capsys.readouterr().out
+    assert '[resnet56] round 3/3 (timed)' in printed
+    assert '| Width | w^2 |' in printed

@@ -1,0 +1,416 @@
+"""Forward time of each width of a slimmable classifier.
+
+For every width ``w`` of a slimmable network (Yu et al., "Slimmable Neural
+Networks", ICLR 2019), as the PWKD teacher runs it (Zhang, Zhang, Sun,
+arXiv 2109.12507: eval mode, no gradients, one width per stage), this
+measures the forward time
+
+- relative to width 1.0 of the same slimmable model (expected about
+  ``w ** 2``, the FLOP ratio), and
+- relative to an ordinary network of the same narrow shape, the plain
+  classifier that :func:`export_width` makes (the cost of slicing shared
+  weights at run time, expected small).
+
+Every arm (slimmable and plain, at every width) runs once per round, in one
+process, in an order that reverses every round (A B C ... C B A), so load
+drifts hit all arms alike. Ratios are taken within a round; the report
+gives their median and min-max over the rounds after the warm-up rounds.
+Absolute times are reported too, but mean little on a shared CPU.
+
+Cases: ``resnet34`` (mmpretrain's ResNet34, 224x224, batch 8) and
+``resnet56`` (mmpwkd's CIFARResNet, 32x32, batch 64).
+
+Example::
+
+    python tools/benchmark/slimmable_forward.py \\
+        --out docs/benchmarks/slimmable_forward.json \\
+        --plot docs/benchmarks/slimmable_forward.png
+"""
+import argparse
+import copy
+import json
+import logging
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple)
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.logging import MMLogger
+from torch import Tensor, nn
+
+from mmpwkd.models.slimmable import export_width
+from mmpwkd.registry import MODELS
+from mmpwkd.utils import register_all_modules
+
+WIDTHS = (0.25, 0.5, 0.75, 1.0)
+
+
+def _classifier(backbone: dict, num_classes: int, in_channels: int) -> dict:
+    return dict(
+        type='SlimmableClassifier',
+        widths=WIDTHS,
+        backbone=backbone,
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=num_classes,
+            in_channels=in_channels))
+
+
+CASES: Dict[str, dict] = {
+    'resnet34': dict(
+        model=_classifier(dict(type='ResNet', depth=34), 1000, 512),
+        image_size=224,
+        batch_size=8),
+    'resnet56': dict(
+        model=_classifier(dict(type='CIFARResNet', arch='resnet56'), 100, 64),
+        image_size=32,
+        batch_size=64),
+}
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Forward time per width of slimmable classifiers')
+    parser.add_argument(
+        '--cases', nargs='+', choices=list(CASES), default=list(CASES))
+    parser.add_argument(
+        '--iters', type=int, default=60, help='timed rounds per case')
+    parser.add_argument(
+        '--warmup', type=int, default=5, help='untimed rounds per case')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    parser.add_argument(
+        '--image-size', type=int, help='override every case\'s input size')
+    parser.add_argument(
+        '--batch-size', type=int, help='override every case\'s batch size')
+    parser.add_argument('--out', help='write the results to this JSON file')
+    parser.add_argument('--plot', help='write a PNG plot to this file')
+    args = parser.parse_args(argv)
+    if args.iters < 1 or args.warmup < 0 or args.threads < 1:
+        parser.error('--iters and --threads must be >= 1, --warmup >= 0, '
+                     f'got {args.iters}, {args.threads}, {args.warmup}')
+    return args
+
+
+class Arm(NamedTuple):
+    """One thing to time: ``setup`` runs untimed before each ``run``."""
+
+    name: str
+    setup: Callable[[], None]
+    run: Callable[[], Tensor]
+
+
+def machine_info(args: argparse.Namespace) -> Dict[str, object]:
+    """The machine line: CPU, cores, torch, device, threads, load."""
+    cpu = platform.processor()
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.exists():
+        names = [
+            line.split(':', 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith('model name')
+        ]
+        cpu = names[0] if names else cpu
+    device = args.device
+    if device.startswith('cuda'):
+        device = f'{device} ({torch.cuda.get_device_name(device)})'
+    return dict(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        threads=args.threads,
+        torch=torch.__version__,
+        python=platform.python_version(),
+        device=device,
+        load_avg_before=list(os.getloadavg()))
+
+
+def _flops(model: nn.Module, image: Tensor) -> int:
+    """mmengine's FLOPs (multiply-adds) for one image, without its
+    warnings about the ops it does not count."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return get_model_complexity_info(
+            model, inputs=(image, ), show_table=False,
+            show_arch=False)['flops']
+    finally:
+        logger.setLevel(level)
+
+
+def build_arms(model_cfg: dict, inputs: Tensor
+               ) -> Tuple[List[Arm], Dict[float, int]]:
+    """The slimmable model and the plain exported network of each width.
+
+    Args:
+        model_cfg (dict): A ``SlimmableClassifier`` config.
+        inputs (Tensor): The batch, on the device to time on.
+
+    Returns:
+        tuple[list[Arm], dict[float, int]]: Arms ``slimmable@w`` and
+        ``plain@w`` for every width, and the FLOPs of each width for one
+        image (counted on the plain network).
+    """
+    model = MODELS.build(copy.deepcopy(model_cfg)).eval()
+    image = torch.zeros(1, *inputs.shape[1:])
+    arms, flops = [], {}
+    for width in model.widths:
+        plain_cfg, state = export_width(model, model_cfg, width)
+        plain = MODELS.build(plain_cfg)
+        plain.load_state_dict(state, strict=True)
+        plain.eval()
+        flops[width] = _flops(plain, image)
+        plain.to(inputs.device)
+        arms.append(
+            Arm(f'slimmable@{width}', partial(model.set_width, width),
+                partial(model, inputs)))
+        arms.append(Arm(f'plain@{width}', lambda: None,
+                        partial(plain, inputs)))
+    model.to(inputs.device)
+    return arms, flops
+
+
+def time_rounds(arms: Sequence[Arm], rounds: int, warmup: int,
+                device: torch.device,
+                label: str) -> List[Dict[str, float]]:
+    """Seconds of every arm in each timed round.
+
+    Each round runs every arm once, in an order that reverses every round.
+    A progress line is printed every tenth of the rounds.
+
+    Args:
+        arms (Sequence[Arm]): What to time.
+        rounds (int): Timed rounds.
+        warmup (int): Untimed rounds before them.
+        device (torch.device): Synchronised around each run (CUDA).
+        label (str): Name of the case in progress lines.
+
+    Returns:
+        list[dict[str, float]]: Arm name to seconds, one dict per round.
+    """
+    times = []
+    start = time.perf_counter()
+    total = warmup + rounds
+    for index in range(total):
+        order = arms if index % 2 == 0 else list(reversed(arms))
+        row = {}
+        for arm in order:
+            arm.setup()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            begin = time.perf_counter()
+            with torch.no_grad():
+                arm.run()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            row[arm.name] = time.perf_counter() - begin
+        if index >= warmup:
+            times.append(row)
+        if (index + 1) % max(1, total // 10) == 0 or index + 1 == total:
+            kind = 'warm-up' if index < warmup else 'timed'
+            print(f'[{label}] round {index + 1}/{total} ({kind}), '
+                  f'{time.perf_counter() - start:.0f} s', flush=True)
+    return times
+
+
+def spread(values: Sequence[float]) -> Dict[str, float]:
+    """Median, quartiles, min and max."""
+    quartiles = statistics.quantiles(
+        values, n=4, method='inclusive') if len(values) > 1 else values * 3
+    q1, _, q3 = quartiles
+    return dict(
+        median=statistics.median(values),
+        q1=q1,
+        q3=q3,
+        min=min(values),
+        max=max(values))
+
+
+def summarize(times: Sequence[Dict[str, float]],
+              flops: Dict[float, int]) -> List[Dict[str, object]]:
+    """Per-width ratios, taken within each round.
+
+    Args:
+        times (Sequence[dict[str, float]]): Output of :func:`time_rounds`.
+        flops (dict[float, int]): FLOPs of each width.
+
+    Returns:
+        list[dict]: Per width: ``flops_ratio`` and ``w2`` (expectations),
+        and the spreads of ``slimmable_vs_full`` (slimmable at ``w`` over
+        slimmable at 1.0), ``plain_vs_full`` (plain at ``w`` over plain at
+        1.0) and ``slimmable_vs_plain``, plus both arms' times in ms.
+    """
+    rows = []
+    for width in sorted(flops):
+        slim, plain = f'slimmable@{width}', f'plain@{width}'
+        rows.append(
+            dict(
+                width=width,
+                w2=width**2,
+                flops_ratio=flops[width] / flops[1.0],
+                slimmable_vs_full=spread(
+                    [t[slim] / t['slimmable@1.0'] for t in times]),
+                plain_vs_full=spread(
+                    [t[plain] / t['plain@1.0'] for t in times]),
+                slimmable_vs_plain=spread(
+                    [t[slim] / t[plain] for t in times]),
+                slimmable_ms=spread([t[slim] * 1e3 for t in times]),
+                plain_ms=spread([t[plain] * 1e3 for t in times])))
+    return rows
+
+
+def run_case(name: str, args: argparse.Namespace,
+             device: torch.device) -> Dict[str, object]:
+    """Build, time and summarize one case."""
+    case = CASES[name]
+    size = args.image_size or case['image_size']
+    batch = args.batch_size or case['batch_size']
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch, 3, size, size, generator=generator)
+    print(f'[{name}] {batch} x 3 x {size} x {size}, building', flush=True)
+    arms, flops = build_arms(case['model'], inputs.to(device))
+    times = time_rounds(arms, args.iters, args.warmup, device, name)
+    rows = summarize(times, flops)
+    for row in rows:
+        print(f"[{name}] width {row['width']}: slimmable "
+              f"{row['slimmable_ms']['median']:.1f} ms, plain "
+              f"{row['plain_ms']['median']:.1f} ms, slimmable/plain "
+              f"{row['slimmable_vs_plain']['median']:.3f}", flush=True)
+    return dict(
+        backbone=case['model']['backbone'],
+        batch_size=batch,
+        image_size=size,
+        rounds=args.iters,
+        warmup=args.warmup,
+        flops=flops,
+        widths=rows,
+        times_ms=[{k: v * 1e3 for k, v in t.items()} for t in times])
+
+
+def _cell(value: Dict[str, float]) -> str:
+    return (f"{value['median']:.3f} ({value['min']:.3f}-"
+            f"{value['max']:.3f})")
+
+
+def to_markdown(results: Dict[str, Dict[str, object]]) -> str:
+    """A table per case: ratios as median (min-max)."""
+    lines = []
+    for name, result in results.items():
+        lines += [
+            f"**{name}**, batch {result['batch_size']}, "
+            f"{result['image_size']}x{result['image_size']}, "
+            f"{result['rounds']} rounds\n",
+            '| Width | w^2 | FLOPs / w1.0 | Slimmable time / w1.0 '
+            '| Plain time / w1.0 | Slimmable / plain | Slimmable ms '
+            '| Plain ms |', '| :-: | --: | --: | --: | --: | --: | --: '
+            '| --: |'
+        ]
+        for row in result['widths']:
+            lines.append(
+                f"| {row['width']} | {row['w2']:.3f} "
+                f"| {row['flops_ratio']:.3f} "
+                f"| {_cell(row['slimmable_vs_full'])} "
+                f"| {_cell(row['plain_vs_full'])} "
+                f"| {_cell(row['slimmable_vs_plain'])} "
+                f"| {row['slimmable_ms']['median']:.1f} "
+                f"| {row['plain_ms']['median']:.1f} |")
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def plot(results: Dict[str, Dict[str, object]], path: str) -> None:
+    """Relative time per width (top) and slimmable over plain (bottom),
+    one column per case, log scale; thick bars span the quartiles, thin
+    ones min-max over the rounds."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    fig, axes = plt.subplots(
+        2, len(results), figsize=(5 * len(results), 7), squeeze=False)
+    for column, (name, result) in enumerate(results.items()):
+        rows = result['widths']
+        widths = [row['width'] for row in rows]
+        top, bottom = axes[0][column], axes[1][column]
+        top.plot(widths, [row['w2'] for row in rows], ':', color='grey',
+                 label='w^2')
+        top.plot(widths, [row['flops_ratio'] for row in rows], 'k--',
+                 label='FLOPs ratio')
+        for key, label, shift in (('slimmable_vs_full', 'slimmable', -0.01),
+                                  ('plain_vs_full', 'plain', 0.01)):
+            _errorbar(top, [w + shift for w in widths],
+                      [row[key] for row in rows], label)
+        top.set_title(f"{name}, batch {result['batch_size']}, "
+                      f"{result['image_size']}px")
+        top.set_ylabel('time / time at width 1.0')
+        _errorbar(bottom, widths,
+                  [row['slimmable_vs_plain'] for row in rows],
+                  'slimmable / plain')
+        bottom.axhline(1.0, color='k', linewidth=0.8)
+        bottom.set_xlabel('width')
+        bottom.set_ylabel('slimmable time / plain time')
+        for axis in (top, bottom):
+            axis.set_yscale('log')
+            axis.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7)))
+            axis.yaxis.set_major_formatter(
+                FuncFormatter(lambda value, _: f'{value:g}'))
+            axis.yaxis.set_minor_formatter(NullFormatter())
+            axis.set_xticks(widths)
+            axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _errorbar(axis, widths: Sequence[float],
+              values: Sequence[Dict[str, float]], label: str) -> None:
+    medians = [value['median'] for value in values]
+
+    def bar(low: str, high: str) -> List[List[float]]:
+        return [[m - value[low] for m, value in zip(medians, values)],
+                [value[high] - m for m, value in zip(medians, values)]]
+
+    line = axis.errorbar(
+        widths, medians, yerr=bar('min', 'max'), marker='o', capsize=3,
+        elinewidth=1, label=label)
+    axis.errorbar(
+        widths, medians, yerr=bar('q1', 'q3'), fmt='none', elinewidth=4,
+        color=line[0].get_color())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    register_all_modules()
+    report = dict(
+        command=shlex.join([
+            'python', 'tools/benchmark/slimmable_forward.py',
+            *(sys.argv[1:] if argv is None else argv)
+        ]),
+        machine=machine_info(args))
+    results = {name: run_case(name, args, device) for name in args.cases}
+    report['machine']['load_avg_after'] = list(os.getloadavg())
+    report['results'] = results
+    print(to_markdown(results))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=2))
+    if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot(results, args.plot)
+    return report
+
+
+if __name__ == '__main__':
+    main()
