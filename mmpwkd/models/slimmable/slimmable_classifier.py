@@ -52,8 +52,9 @@ class SlimmableClassifier(ImageClassifier):
     (:data:`PLAIN_WIDTH_BACKBONES`: the ResNet family, MobileNetV2,
     CIFARResNet and CIFARMobileNetV2), those of the plain narrowed backbone,
     so every width can be exported (:func:`export_width`); otherwise (VGG,
-    CIFARWideResNet, a backbone given as a module) :func:`scaled_channels` per layer. The last
-    conv/linear layer (the classifier) keeps all its outputs. Modules with
+    CIFARWideResNet, a backbone given as a module) :func:`scaled_channels`
+    per layer. The last conv/linear layer (the classifier) keeps all its
+    outputs. Modules with
     parameters other than Conv2d/Linear/BatchNorm (LayerNorm, attention, a
     ViT) are rejected at build time.
 
