@@ -37,6 +37,20 @@ class SwitchableBatchNorm(SlimmableLayer):
     _narrow_cls: type
     loaded_narrow_bns: bool
 
+    def __init__(self,
+                 num_features: int,
+                 eps: float = 1e-5,
+                 momentum: Optional[float] = 0.1,
+                 affine: bool = True,
+                 track_running_stats: bool = True,
+                 channels_per_width: Optional[Mapping[float, int]] = None
+                 ) -> None:
+        super().__init__(num_features, eps, momentum, affine,
+                         track_running_stats)
+        self._init_widths(channels_per_width, num_features)
+        self._init_narrow_bns()
+        self.reset_narrow_bns()
+
     def _init_narrow_bns(self) -> None:
         self.loaded_narrow_bns = False
         self.narrow_bns = nn.ModuleDict({
@@ -158,20 +172,6 @@ class SwitchableBatchNorm2d(SwitchableBatchNorm, nn.BatchNorm2d):
 
     _narrow_cls = nn.BatchNorm2d
 
-    def __init__(self,
-                 num_features: int,
-                 eps: float = 1e-5,
-                 momentum: Optional[float] = 0.1,
-                 affine: bool = True,
-                 track_running_stats: bool = True,
-                 channels_per_width: Optional[Mapping[float, int]] = None
-                 ) -> None:
-        super().__init__(num_features, eps, momentum, affine,
-                         track_running_stats)
-        self._init_widths(channels_per_width, num_features)
-        self._init_narrow_bns()
-        self.reset_narrow_bns()
-
 
 class SwitchableBatchNorm1d(SwitchableBatchNorm, nn.BatchNorm1d):
     """``nn.BatchNorm1d`` with a private BN per narrower width.
@@ -189,17 +189,3 @@ class SwitchableBatchNorm1d(SwitchableBatchNorm, nn.BatchNorm1d):
     """
 
     _narrow_cls = nn.BatchNorm1d
-
-    def __init__(self,
-                 num_features: int,
-                 eps: float = 1e-5,
-                 momentum: Optional[float] = 0.1,
-                 affine: bool = True,
-                 track_running_stats: bool = True,
-                 channels_per_width: Optional[Mapping[float, int]] = None
-                 ) -> None:
-        super().__init__(num_features, eps, momentum, affine,
-                         track_running_stats)
-        self._init_widths(channels_per_width, num_features)
-        self._init_narrow_bns()
-        self.reset_narrow_bns()
