@@ -1,0 +1,9 @@
+# CIFAR-100 as in the CRD benchmark protocol (RepDistiller, mdistiller):
+# RandomCrop 32 with 4-pixel padding and horizontal flip, batch 64, one
+# GPU. mmpretrain's CIFAR100 reads the python-format cifar-100-python folder
+# under data/cifar100 (see this folder's README.md).
+_base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
+
+train_dataloader = dict(batch_size=64, num_workers=4)
+val_dataloader = dict(batch_size=64, num_workers=4)
+test_dataloader = val_dataloader

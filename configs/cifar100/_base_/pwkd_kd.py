@@ -1,0 +1,29 @@
+# PWKD + KD on CIFAR-100 (Zhang, Zhang, Sun, arXiv 2109.12507): the KD of
+# kd.py from a slimmable teacher in four stages of 60 epochs, teacher
+# widths 0.25, 0.5, 0.75 and 1.0, narrowest first. The learning rate
+# restarts at each stage and follows a cosine to 0 within it. Same data,
+# batch, losses and total epochs (240) as kd.py. The paper's abstract (all
+# we have of it) gives no CIFAR schedule: as many equal stages as widths,
+# adding up to the KD schedule, is our default. Leaf configs add the
+# networks and the slimmable teacher's checkpoint.
+_base_ = ['kd.py']
+
+widths = (0.25, 0.5, 0.75, 1.0)
+stage_epochs = 60
+stages = [dict(width=width, epochs=stage_epochs) for width in widths]
+
+model = dict(
+    teacher=dict(
+        type='SlimmableClassifier', widths=widths, eval_all_widths=False))
+
+custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
+# Cyclic LR: one cosine period per stage, restarting at the base LR.
+param_scheduler = dict(
+    _delete_=True,
+    type='CosineRestartLR',
+    periods=[stage_epochs] * len(widths),
+    restart_weights=[1.0] * len(widths),
+    eta_min=0.0,
+    by_epoch=True,
+    convert_to_iter_based=True)
+train_cfg = dict(max_epochs=stage_epochs * len(widths))

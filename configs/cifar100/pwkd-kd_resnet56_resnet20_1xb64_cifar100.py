@@ -1,0 +1,13 @@
+# PWKD + KD, resnet56 -> resnet20 on CIFAR-100, from the slimmable teacher,
+# widths 0.25 to 1.0.
+_base_ = ['_base_/pwkd_kd.py']
+
+model = dict(
+    student=dict(
+        backbone=dict(type='CIFARResNet', arch='resnet20'),
+        head=dict(in_channels=64)),
+    teacher=dict(
+        backbone=dict(type='CIFARResNet', arch='resnet56'),
+        head=dict(in_channels=64)),
+    teacher_ckpt='work_dirs/cifar100/slimmable_resnet56_1xb64_cifar100/'
+    'epoch_60.pth')

@@ -1,0 +1,9 @@
+# WRN-40-2 (wrn40-2_1xb64_cifar100.py) rebuilt as a slimmable network and
+# fine-tuned jointly at widths 0.25/0.5/0.75/1.0 from its last checkpoint:
+# the teacher of the PWKD configs.
+_base_ = ['_base_/slimmable.py']
+
+model = dict(
+    backbone=dict(type='CIFARWideResNet', depth=40, widen_factor=2),
+    head=dict(in_channels=128))
+load_from = 'work_dirs/cifar100/wrn40-2_1xb64_cifar100/epoch_240.pth'
