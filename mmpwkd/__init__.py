@@ -1,4 +1,7 @@
 """mmpwkd: Partial to Whole Knowledge Distillation for MMEngine/mmpretrain."""
+# Importing the backend registers 'atomic_local', the file backend that the
+# checkpoint hook of configs/_base_/default_runtime.py writes through.
+from .utils.atomic_file import AtomicLocalBackend  # noqa: F401
 from .utils.checkpoint import register_checkpoint_safe_globals
 from .version import __version__
 

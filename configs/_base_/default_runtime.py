@@ -12,4 +12,16 @@ model_wrapper_cfg = dict(type='mmpwkd.DeviceAwareDDP', broadcast_buffers=True)
 
 # Random states go into checkpoints, so a resumed run continues exactly.
 # A default hook, so that configs can set custom_hooks without losing it.
-default_hooks = dict(rng_state=dict(type='RNGStateHook'))
+default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),
+    # Fail fast: a NaN/Inf loss stops training before it reaches the
+    # weights; images whose channels the models do not take stop it at the
+    # first batch.
+    non_finite_loss=dict(type='NonFiniteLossHook'),
+    input_channels=dict(type='InputChannelsHook'),
+    # A kill at any moment leaves the work dir resumable: a checkpoint is
+    # written to a temporary file and renamed into place, last_checkpoint
+    # is replaced atomically, and old checkpoints are deleted last.
+    checkpoint=dict(
+        type='mmpwkd.AtomicCheckpointHook',
+        backend_args=dict(backend='atomic_local')))

@@ -1,4 +1,8 @@
-from .hooks import PWKDStageHook, RNGStateHook
+from .hooks import (AtomicCheckpointHook, ChannelsLastHook, InputChannelsHook,
+                    NonFiniteLossHook, PWKDStageHook, RNGStateHook)
 from .model_wrappers import DeviceAwareDDP
 
-__all__ = ['DeviceAwareDDP', 'PWKDStageHook', 'RNGStateHook']
+__all__ = [
+    'AtomicCheckpointHook', 'ChannelsLastHook', 'DeviceAwareDDP',
+    'InputChannelsHook', 'NonFiniteLossHook', 'PWKDStageHook', 'RNGStateHook'
+]

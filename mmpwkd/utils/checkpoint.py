@@ -7,14 +7,19 @@ methods, which pickle as ``getattr(HistoryBuffer, 'mean')``. We allow exactly
 those, so resuming works while a checkpoint that tries anything else (for
 example ``os.system``) is still refused by torch.
 """
+import os.path as osp
 import pickle
-from typing import Any, Callable, List, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['register_checkpoint_safe_globals', 'safe_getattr']
+__all__ = [
+    'load_local_checkpoint', 'register_checkpoint_safe_globals',
+    'safe_getattr'
+]
 
 # The statistics methods of ``HistoryBuffer`` that its message-hub state
 # references; nothing else may be looked up through ``getattr``.
@@ -84,3 +89,25 @@ def register_checkpoint_safe_globals() -> None:
     ``load_from`` and ``load_checkpoint`` all work with ``weights_only=True``.
     """
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_local_checkpoint, force=True)
+
+
+def load_local_checkpoint(filename: str,
+                          map_location: Optional[Any] = None) -> Any:
+    """mmengine's loader of local checkpoint files, with ``weights_only``
+    explicit: torch's default can be turned off by the environment
+    (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``), and then ``load_from``,
+    ``--resume`` and ``load_checkpoint`` would unpickle anything.
+
+    Args:
+        filename (str): Local path of the checkpoint.
+        map_location (optional): As for :func:`torch.load`.
+
+    Returns:
+        Any: The loaded checkpoint.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=True)

@@ -58,6 +58,12 @@ def init_cpu_distributed(cfg: Config) -> bool:
 
 
 def shutdown_distributed() -> None:
-    """Destroy the process group, if any, so that processes exit cleanly."""
+    """Destroy the process group, if any, so that processes exit cleanly.
+
+    A barrier first: a rank that tears its gloo connections down while
+    another is still in a collective makes the other abort at exit
+    ("terminate called without an active exception").
+    """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
         torch_dist.destroy_process_group()

@@ -71,6 +71,29 @@ def test_partial_end_is_an_explicit_choice():
     assert hook.unit == 'iters'
 
 
+def test_any_order_allows_whole_to_partial_and_repeats():
+    reverse = [dict(width=w, epochs=2) for w in reversed(WIDTHS)]
+    with pytest.raises(ValueError, match='any_order=True'):
+        PWKDStageHook(stages=reverse, allow_partial_end=True)
+    hook = PWKDStageHook(
+        stages=reverse, allow_partial_end=True, any_order=True)
+    runner = fake_runner()
+    hook.before_train(runner)
+    for epoch in range(8):
+        runner.epoch = epoch
+        hook.before_train_iter(runner, 0)
+    assert runner.model.widths == list(reversed(WIDTHS))
+    repeats = PWKDStageHook(
+        stages=[dict(width=1.0, epochs=2)] * 4, any_order=True)
+    assert repeats.widths == [1.0] * 4
+
+
+@pytest.mark.parametrize('flag', ['any_order', 'allow_partial_end'])
+def test_flags_must_be_bools(flag):
+    with pytest.raises(ValueError, match=f'{flag} must be a bool'):
+        PWKDStageHook(stages=stages(), **{flag: 'yes'})
+
+
 def test_lengths_must_sum_to_the_train_loop():
     hook = PWKDStageHook(stages=stages(epochs=2))
     with pytest.raises(ValueError, match='sum to 8, but train_cfg.max_'):
@@ -101,3 +124,14 @@ def test_resume_replays_to_the_restored_stage(epoch, width):
     runner = fake_runner(epoch=epoch)
     hook.before_train(runner)
     assert runner.model.widths == [width]
+
+
+def test_epoch_stages_under_an_iteration_loop_say_use_iters():
+    from mmengine.runner import IterBasedTrainLoop
+    hook = PWKDStageHook(stages=stages())
+    runner = fake_runner()
+    loop = IterBasedTrainLoop.__new__(IterBasedTrainLoop)
+    loop._max_iters, loop._max_epochs = 100, 1
+    runner.train_loop = loop
+    with pytest.raises(ValueError, match='iteration-based; use iters'):
+        hook.before_train(runner)

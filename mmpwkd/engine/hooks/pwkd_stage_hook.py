@@ -10,6 +10,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.runner import IterBasedTrainLoop
 
 from mmpwkd.registry import HOOKS
 
@@ -17,9 +18,14 @@ DATA_BATCH = Optional[Any]
 
 
 def _check_stages(stages: Sequence[dict],
-                  allow_partial_end: bool) -> Tuple[List[float], List[int],
-                                                    str]:
+                  allow_partial_end: bool,
+                  any_order: bool) -> Tuple[List[float], List[int], str]:
     """Widths, lengths and unit ('epochs' or 'iters') of valid stages."""
+    for name, flag in (('allow_partial_end', allow_partial_end),
+                       ('any_order', any_order)):
+        if not isinstance(flag, bool):
+            raise ValueError(f'PWKDStageHook: {name} must be a bool, got '
+                             f'{flag!r}')
     if not isinstance(stages, (list, tuple)) or not stages:
         raise ValueError('PWKDStageHook: stages must be a non-empty list of '
                          f'dict(width=..., epochs=...|iters=...), got '
@@ -47,9 +53,10 @@ def _check_stages(stages: Sequence[dict],
                              f'be a positive int, got {length!r}')
         widths.append(float(width))
         lengths.append(length)
-    if any(b <= a for a, b in zip(widths, widths[1:])):
+    if not any_order and any(b <= a for a, b in zip(widths, widths[1:])):
         raise ValueError('PWKDStageHook: stage widths must be strictly '
-                         f'ascending (partial to whole), got {widths}')
+                         f'ascending (partial to whole), got {widths}; set '
+                         'any_order=True for another order')
     if widths[-1] != 1.0 and not allow_partial_end:
         raise ValueError('PWKDStageHook: the last stage must use the whole '
                          f'teacher (width 1.0), got {widths[-1]}; set '
@@ -64,20 +71,25 @@ class PWKDStageHook(Hook):
     Args:
         stages (Sequence[dict]): ``dict(width=w, epochs=n)`` (epoch-based
             loops) or ``dict(width=w, iters=n)`` (iteration-based loops), in
-            training order. Widths strictly ascending and available in the
-            teacher; the last 1.0 unless ``allow_partial_end``; the lengths
-            sum to the train loop's ``max_epochs``/``max_iters``.
+            training order. Widths strictly ascending (unless
+            ``any_order``) and available in the teacher; the last 1.0
+            unless ``allow_partial_end``; the lengths sum to the train
+            loop's ``max_epochs``/``max_iters``.
         allow_partial_end (bool): Allow a last stage narrower than 1.0 (an
             ablation). Defaults to False.
+        any_order (bool): Allow widths in any order, repeats included
+            (ablations: whole to partial, the whole teacher with LR
+            restarts). Defaults to False.
     """
 
     priority = 'HIGH'  # before the iteration's other hooks see the model
 
     def __init__(self,
                  stages: Sequence[dict],
-                 allow_partial_end: bool = False) -> None:
+                 allow_partial_end: bool = False,
+                 any_order: bool = False) -> None:
         self.widths, self.lengths, self.unit = _check_stages(
-            stages, allow_partial_end)
+            stages, allow_partial_end, any_order)
         self._ends = [sum(self.lengths[:k + 1])
                       for k in range(len(self.lengths))]
         self._stage: Optional[int] = None
@@ -99,9 +111,12 @@ class PWKDStageHook(Hook):
     def before_train(self, runner) -> None:
         """Validate the schedule against the run, then enter its stage."""
         loop = runner.train_loop
-        by_epoch = hasattr(loop, 'max_epochs') and self.unit == 'epochs'
+        # IterBasedTrainLoop has a max_epochs too (always 1).
+        epoch_loop = hasattr(loop, 'max_epochs') and not isinstance(
+            loop, IterBasedTrainLoop)
+        by_epoch = epoch_loop and self.unit == 'epochs'
         total = loop.max_epochs if by_epoch else loop.max_iters
-        if self.unit == 'epochs' and not hasattr(loop, 'max_epochs'):
+        if self.unit == 'epochs' and not epoch_loop:
             raise ValueError('PWKDStageHook: stages are given in epochs but '
                              'the train loop is iteration-based; use iters')
         if self._ends[-1] != total:

@@ -7,7 +7,6 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
-from itertools import chain
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
@@ -17,6 +16,7 @@ from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
 
+from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
 from .plain_teacher import materialise_width, record_input_channels
 from .teacher_loading import load_teacher_checkpoint
@@ -24,7 +24,6 @@ from .teacher_loading import load_teacher_checkpoint
 __all__ = ['PWKDDistiller']
 
 ModuleOrCfg = Union[dict, nn.Module]
-LOGITS = 'logits'
 
 
 class _PlainTeacher(NamedTuple):
@@ -33,34 +32,6 @@ class _PlainTeacher(NamedTuple):
 
     state: tuple
     net: nn.Module
-
-
-class _DistillTerm(nn.Module):
-    """One distill loss with the sources and connector that feed it."""
-
-    def __init__(self, name: str, cfg: dict) -> None:
-        super().__init__()
-        cfg = dict(cfg)
-        self.student_source = cfg.pop('student', LOGITS)
-        self.teacher_source = cfg.pop('teacher', LOGITS)
-        connector = cfg.pop('connector', None)
-        self.loss = MODELS.build(cfg)
-        self.connector = None if connector is None else MODELS.build(
-            connector)
-        kind = getattr(self.loss, 'input_kind', LOGITS)
-        key = f'distill_losses.{name}'
-        if kind == 'feature' and LOGITS in (self.student_source,
-                                            self.teacher_source):
-            raise ValueError(
-                f'{key}: {type(self.loss).__name__} distils features; give '
-                "module paths, e.g. student='backbone.layer3', "
-                "teacher='backbone.layer3'")
-
-    def forward(self, student: Tensor, teacher: Tensor,
-                target: Optional[Tensor]) -> Tensor:
-        if self.connector is not None:
-            student = self.connector(student, out_channels=teacher.shape[1])
-        return self.loss(student, teacher, target)
 
 
 @MODELS.register_module()
@@ -81,6 +52,13 @@ class PWKDDistiller(BaseModel):
     is rebuilt when the width or any teacher tensor changes (moved, cast,
     loaded); it has the teacher's module paths and forward hooks, and is not
     a sub-module: checkpoints and DDP see only the slimmable teacher.
+
+    Mistakes surface before the first update: module paths, loss arguments
+    and class counts of compared logits are checked when the model is
+    built; on the first training batch, a teacher narrower than its full
+    width also runs once at full width (the last stage), so that a shape no
+    connector reconciles is reported by the first iteration, naming both
+    sources and shapes.
 
     Args:
         student (dict | nn.Module): An mmpretrain classifier or its config.
@@ -124,26 +102,28 @@ class PWKDDistiller(BaseModel):
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.student = student if isinstance(
-            student, nn.Module) else MODELS.build(student)
-        self.teacher = teacher if isinstance(
-            teacher, nn.Module) else MODELS.build(teacher)
+        self.student = build_module(student, 'model.student')
+        self.teacher = build_module(teacher, 'model.teacher')
         if teacher_ckpt is not None:
             load_teacher_checkpoint(self.teacher, teacher_ckpt)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.student_loss_weight = self._check_weight(student_loss_weight)
+        for name, flag in (('eval_teacher', eval_teacher),
+                           ('teacher_fast_path', teacher_fast_path)):
+            if not isinstance(flag, bool):
+                raise ValueError(f'PWKDDistiller: {name} must be a bool, '
+                                 f'got {flag!r}')
         self.eval_teacher = eval_teacher
-        if not isinstance(teacher_fast_path, bool):
-            raise ValueError('PWKDDistiller: teacher_fast_path must be a '
-                             f'bool, got {teacher_fast_path!r}')
         self.teacher_fast_path = teacher_fast_path
         self._plain_teacher: Optional[_PlainTeacher] = None
         if distill_losses is None:
             distill_losses = dict(
                 loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9))
         self.distill_terms = self._build_terms(distill_losses)
+        self._check_num_classes()
         self._recorders = self._build_recorders()
+        self._sources_checked = False
 
     @staticmethod
     def _check_weight(weight: float) -> float:
@@ -164,8 +144,23 @@ class PWKDDistiller(BaseModel):
                     f'distill_losses: key {name!r} must start with "loss_" '
                     '(mmengine sums and logs only such keys)')
         return nn.ModuleDict(
-            {name: _DistillTerm(name, cfg)
+            {name: DistillTerm(name, cfg)
              for name, cfg in cfgs.items()})
+
+    def _check_num_classes(self) -> None:
+        """Logits compared class by class need the same classes."""
+        keys = [
+            term.key for term in self.distill_terms.values()
+            if term.compares_logits
+        ]
+        student, teacher = (getattr(getattr(model, 'head', None),
+                                    'num_classes', None)
+                            for model in (self.student, self.teacher))
+        if keys and None not in (student, teacher) and student != teacher:
+            raise ValueError(
+                f'model.student.head.num_classes={student} and '
+                f'model.teacher.head.num_classes={teacher} differ, but '
+                f'{keys} compare their logits class by class')
 
     def _build_recorders(self) -> Dict[str, FeatureRecorder]:
         paths: Dict[str, Dict[str, str]] = dict(student={}, teacher={})
@@ -238,7 +233,7 @@ class PWKDDistiller(BaseModel):
     def _run(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
         """Logits and recorded features of the student or the teacher."""
         if side == 'teacher' and self.teacher_fast_path and hasattr(
-                self.teacher, 'set_width'):
+                self.teacher, 'weights_generation'):
             return self._run_plain_teacher(inputs)
         return self._forward(getattr(self, side), side, inputs)
 
@@ -249,12 +244,11 @@ class PWKDDistiller(BaseModel):
         return features
 
     def _teacher_state(self) -> tuple:
-        """The active width, and the storage and in-place version of every
-        teacher tensor: it changes when the teacher is moved, cast or
-        loaded into."""
-        tensors = chain(self.teacher.parameters(), self.teacher.buffers())
-        return self.teacher_width, tuple(
-            (tensor.data_ptr(), tensor._version) for tensor in tensors)
+        """The active width and the teacher's weights generation, which
+        changes when it is moved, cast or loaded into. (Checking every
+        tensor's version each step instead cost 1 ms, a visible share of
+        a GPU step.)"""
+        return self.teacher_width, self.teacher.weights_generation
 
     def _run_plain_teacher(self, inputs: Tensor) -> Dict[str, Tensor]:
         """The teacher's outputs from its plain copy; a stale or missing
@@ -286,8 +280,35 @@ class PWKDDistiller(BaseModel):
         }
         target = torch.cat([s.gt_label for s in data_samples]).to(
             inputs.device) if 'gt_label' in data_samples[0] else None
+        if not self._sources_checked:
+            self._check_full_width(inputs, student, target)
         for name, term in self.distill_terms.items():
             losses[f'distill.{name}'] = term(student[term.student_source],
                                              teacher[term.teacher_source],
-                                             target)
+                                             target, self.teacher_width)
         return losses
+
+    def _check_full_width(self, inputs: Tensor, student: Dict[str, Tensor],
+                          target: Optional[Tensor]) -> None:
+        """On the first training batch, before any update: if the teacher
+        runs narrower, check every term against the full teacher too, which
+        the last stage will use (a connector maps to its channels).
+
+        The check runs in eval mode and without gradients: it trains
+        nothing and moves no statistics (a connector's BN).
+        """
+        full, width = max(self.teacher_widths), self.teacher_width
+        if width != full:
+            mode = self.training
+            self.eval()
+            self.set_teacher_width(full)
+            try:
+                with torch.no_grad():
+                    teacher = self._forward(self.teacher, 'teacher', inputs)
+                    for term in self.distill_terms.values():
+                        term(student[term.student_source],
+                             teacher[term.teacher_source], target, full)
+            finally:
+                self.set_teacher_width(width)
+                self.train(mode)
+        self._sources_checked = True

@@ -1,6 +1,6 @@
 """Loading a frozen teacher's checkpoint with errors that say what is off."""
 from collections import OrderedDict
-from typing import Dict
+from typing import Dict, List, Mapping
 
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor, nn
@@ -14,9 +14,24 @@ def _state_dict_of(checkpoint: object, path: str) -> Dict[str, Tensor]:
                          f'{type(checkpoint).__name__}, expected a dict with '
                          'a state_dict')
     state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, Mapping):
+        raise ValueError(f'teacher_ckpt={path!r}: its state_dict is a '
+                         f'{type(state).__name__}, expected a dict of '
+                         'tensors')
     return OrderedDict(
         (key[len('module.'):] if key.startswith('module.') else key, value)
         for key, value in state.items())
+
+
+def _shape_mismatches(teacher: nn.Module,
+                      state: Mapping[str, Tensor]) -> List[str]:
+    own = teacher.state_dict()
+    return [
+        f'{key}: checkpoint {tuple(value.shape)}, teacher '
+        f'{tuple(own[key].shape)}' for key, value in state.items()
+        if key in own and isinstance(value, Tensor)
+        and value.shape != own[key].shape
+    ]
 
 
 def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
@@ -39,9 +54,15 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
         raise ValueError(f'teacher_ckpt={path!r} cannot be loaded: '
                          f'{type(error).__name__}: {error}') from error
     state = _state_dict_of(checkpoint, path)
+    mismatches = _shape_mismatches(teacher, state)
+    if mismatches:
+        raise ValueError(
+            f'teacher_ckpt={path!r} does not fit the teacher: '
+            f'{len(mismatches)} tensors differ in shape, e.g. '
+            f'{mismatches[:5]}')
     try:
         result = teacher.load_state_dict(state, strict=False)
-    except RuntimeError as error:  # shape mismatch
+    except RuntimeError as error:  # a mismatch that a load hook found
         raise ValueError(f'teacher_ckpt={path!r} does not fit the teacher: '
                          f'{error}') from error
     if result.missing_keys or result.unexpected_keys:

@@ -191,8 +191,13 @@ class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
     def forward(self, x: Tensor) -> Tensor:
         out_channels = self.active_channels
         groups = self._active_groups(x.shape[1], out_channels)
-        weight = self.weight[:out_channels, :x.shape[1] // groups]
-        bias = None if self.bias is None else self.bias[:out_channels]
+        weight, bias = self.weight, self.bias
+        if out_channels != self.out_channels or groups != self.groups \
+                or x.shape[1] != self.in_channels:
+            # A slice's backward fills a zero gradient of the whole weight:
+            # skipped at full width.
+            weight = weight[:out_channels, :x.shape[1] // groups]
+            bias = None if bias is None else bias[:out_channels]
         padding = self.padding
         if self.padding_mode != 'zeros':
             x = F.pad(
@@ -253,6 +258,9 @@ class SlimmableLinear(SlimmableLayer, nn.Linear):
             raise ValueError(f'{self!r}: got {in_features} input features, '
                              f'more than the {self.in_features} it has')
         out_features = self.active_channels
-        weight = self.weight[:out_features, :in_features]
-        bias = None if self.bias is None else self.bias[:out_features]
+        weight, bias = self.weight, self.bias
+        if out_features != self.out_features \
+                or in_features != self.in_features:
+            weight = weight[:out_features, :in_features]
+            bias = None if bias is None else bias[:out_features]
         return F.linear(x, weight, bias)

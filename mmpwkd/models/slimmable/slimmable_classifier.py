@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from mmpwkd.models.losses import kd_loss
 from mmpwkd.registry import MODELS
 
-from .convert import convert_to_slimmable, set_module_width, slimmable_layers
+from .convert import convert_to_slimmable, slimmable_layers
 from .plain_width import has_plain_width, plain_channel_tables
 from .switchable_bn import SwitchableBatchNorm
 from .width_rule import check_widths
@@ -131,6 +131,12 @@ class SlimmableClassifier(ImageClassifier):
             divisor,
             fixed_output=(_last_layer_path(self), *fixed_output),
             channel_tables=tables)
+        # Listed once: a joint step switches width 8 times, and walking
+        # the module tree each time costs as much as a narrow forward.
+        self._slimmable_layers = tuple(slimmable_layers(self).values())
+        self._weights_generation = 0
+        self.register_load_state_dict_post_hook(
+            SlimmableClassifier._count_new_weights)
 
     @staticmethod
     def _check_options(widths: Tuple[float, ...], divisor: int,
@@ -172,7 +178,8 @@ class SlimmableClassifier(ImageClassifier):
         if width not in self._widths:
             raise ValueError(f'SlimmableClassifier.set_width: width must be '
                              f'one of {self._widths}, got {width!r}')
-        set_module_width(self, width)
+        for layer in self._slimmable_layers:
+            layer.set_width(width)
         self._active_width = float(width)
 
     @contextmanager
@@ -192,6 +199,22 @@ class SlimmableClassifier(ImageClassifier):
         finally:
             self.set_width(previous)
 
+    @property
+    def weights_generation(self) -> int:
+        """int: Changes whenever the weights may have: on every
+        ``load_state_dict``, ``init_weights`` and ``.to()``/``.cuda()``/
+        ``.half()`` (any ``_apply``). Copies of the weights (the distiller's
+        plain teacher) are rebuilt when it changes; edits made directly to
+        the tensors are not counted."""
+        return self._weights_generation
+
+    def _count_new_weights(self, *args) -> None:
+        self._weights_generation += 1
+
+    def _apply(self, fn, *args, **kwargs) -> 'SlimmableClassifier':
+        self._count_new_weights()
+        return super()._apply(fn, *args, **kwargs)
+
     def init_weights(self) -> None:
         """Initialise as :class:`ImageClassifier`, then re-slice the narrow
         BNs from the full-width ones unless a checkpoint provided them, so
@@ -207,6 +230,7 @@ class SlimmableClassifier(ImageClassifier):
         for norm in norms:
             if not norm.loaded_narrow_bns:
                 norm.reset_narrow_bns()
+        self._count_new_weights()
 
     def _train_widths(self) -> List[float]:
         """Widths trained this iteration, widest first."""

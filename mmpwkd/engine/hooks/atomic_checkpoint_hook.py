@@ -1,0 +1,76 @@
+"""Checkpoints that a kill at any moment cannot make unresumable.
+
+mmengine 0.10.7's ``CheckpointHook`` deletes the checkpoint that falls out of
+``max_keep_ckpts`` *before* it writes the new one, and rewrites the
+``last_checkpoint`` pointer in place. A process killed in between leaves the
+pointer naming a deleted file, or an empty pointer, and ``--resume`` fails.
+This hook writes the checkpoint first, then replaces the pointer atomically,
+and deletes old checkpoints last.
+"""
+import os.path as osp
+from typing import List
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+
+from mmpwkd.registry import HOOKS
+from mmpwkd.utils.atomic_file import atomic_write
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """mmengine's ``CheckpointHook``, crash-safe in its order of writes.
+
+    The checkpoint file itself is crash-safe when written through
+    :class:`AtomicLocalBackend`, ``backend_args=dict(backend='atomic_local')``
+    as in ``configs/_base_/default_runtime.py``: a kill then leaves either the
+    old or the new file under its name.
+
+    Args:
+        **kwargs: The arguments of mmengine's ``CheckpointHook``, unchanged.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step: int,
+                                   meta: dict) -> None:
+        stale = self._keep_step(runner, step)
+        filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        if not is_main_process():
+            return
+        atomic_write(
+            osp.join(runner.work_dir, 'last_checkpoint'),
+            self.last_ckpt.encode('utf-8'))
+        for path in stale:
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                # DeepSpeed saves a checkpoint as a folder.
+                self.file_backend.rmtree(path)
+
+    def _keep_step(self, runner, step: int) -> List[str]:
+        """Add ``step`` to the kept checkpoints (also in the message hub, so
+        the new checkpoint records it); return the paths that fall out."""
+        if self.max_keep_ckpts <= 0 or (self.keep_ckpt_ids
+                                        and self.keep_ckpt_ids[-1] == step):
+            return []
+        stale = []
+        if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+            dropped = self.keep_ckpt_ids.popleft()
+            stale.append(
+                self.file_backend.join_path(
+                    self.out_dir, self.filename_tmpl.format(dropped)))
+        self.keep_ckpt_ids.append(step)
+        runner.message_hub.update_info('keep_ckpt_ids',
+                                       list(self.keep_ckpt_ids))
+        return stale
