@@ -2,7 +2,7 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install lint test demo
+.PHONY: install lint test test-gpu demo
 
 # Installs the tested stack (requirements.txt) and mmpwkd in editable mode.
 install:
@@ -16,6 +16,10 @@ lint: install
 # two cores (tools run in subprocesses next to pytest).
 test: lint
 	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q
+
+# Mixed precision and channels-last on a CUDA GPU (CI has none).
+test-gpu: install
+	$(PYTHON) -m pytest -q -m gpu
 
 # Fashion-MNIST ships as a Debian package. Elsewhere, put the four .gz
 # files in a folder and run: python tools/demo.py --data-root FOLDER

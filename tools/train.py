@@ -21,6 +21,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='train in the channels-last memory format (faster '
+        'convolutions with --amp on tensor-core GPUs)')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='do not evaluate during training')
@@ -43,6 +48,11 @@ def main() -> None:
                              'does not run on the CPU. Drop --amp here.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.channels_last:
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []),
+                            dict(type='ChannelsLastHook')]
+        cfg.model_wrapper_cfg = dict(
+            cfg.get('model_wrapper_cfg') or {}, channels_last=True)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

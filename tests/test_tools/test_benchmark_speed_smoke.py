@@ -7,7 +7,10 @@ import sys
 from conftest import REPO
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
-ARMS = {'student', 'kd', 'bare_kd', 'slimmable_joint', 'teacher_full_step'}
+ARMS = {
+    'student', 'bare_student', 'kd', 'bare_kd', 'slimmable_joint',
+    'teacher_full_step'
+}
 ARMS |= {
     f'{arm}_w{w}'
     for arm in ('pwkd', 'pwkd_sliced', 'teacher_forward') for w in WIDTHS
@@ -43,7 +46,7 @@ def test_speed_benchmark_smoke(tmp_path):
         assert pair['teacher_forward']['1.0']['to_full'] == 1.0
         assert set(pair['sliced_to_fast']) == {str(w) for w in WIDTHS}
         limits = {t['name']: t['limit'] for t in pair['targets']}
-        assert len(limits) == 7
+        assert len(limits) == 8
         assert limits['kd / bare_kd'] == 1.03
         for target in pair['targets']:
             assert target['met'] == (target['value'] <= target['limit'])

@@ -147,9 +147,11 @@ class Bench:
 
         return forward
 
-    def _bare_kd_step(self) -> Step:
+    def _bare_kd_step(self, with_teacher: bool = True) -> Step:
         """The floor: the same student and teacher work in a hand-written
-        loop (student, CE, teacher under no_grad, KL, backward, SGD)."""
+        loop (student, CE, teacher under no_grad, KL, backward, SGD), with
+        the labels as one tensor and no loss scaling; without the teacher,
+        the floor of the student's own step."""
         student = self._to_device(MODELS.build(self.cfg['student'])).train()
         teacher = self._to_device(MODELS.build(self.cfg['teacher'])).eval()
         teacher.requires_grad_(False)
@@ -162,14 +164,15 @@ class Bench:
             with torch.autocast(self.device.type, enabled=self.amp):
                 out = logits(student)
                 loss = F.cross_entropy(out, self.labels)
-                with torch.no_grad():
-                    target = logits(teacher)
-                kl = F.kl_div(
-                    F.log_softmax(out.float() / TAU, dim=1),
-                    F.log_softmax(target.float() / TAU, dim=1),
-                    reduction='batchmean',
-                    log_target=True)
-                loss = loss + KD_WEIGHT * TAU**2 * kl
+                if with_teacher:
+                    with torch.no_grad():
+                        target = logits(teacher)
+                    kl = F.kl_div(
+                        F.log_softmax(out.float() / TAU, dim=1),
+                        F.log_softmax(target.float() / TAU, dim=1),
+                        reduction='batchmean',
+                        log_target=True)
+                    loss = loss + KD_WEIGHT * TAU**2 * kl
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -179,6 +182,7 @@ class Bench:
     def arms(self) -> Dict[str, Step]:
         """Every arm by name; an arm runs one iteration."""
         arms = {'student': self._train_step(MODELS.build(self.cfg['student']))}
+        arms['bare_student'] = self._bare_kd_step(with_teacher=False)
         arms['kd'] = self._train_step(self._distiller(self.cfg['teacher']))
         arms['bare_kd'] = self._bare_kd_step()
         sliced = self._distiller(self.slimmable_cfg(), teacher_fast_path=False)
@@ -286,6 +290,12 @@ def targets(times: Dict[str, List[float]]) -> List[dict]:
             value=paired(times, lambda t: t['kd'] / t['bare_kd']),
             limit=1.03),
         dict(
+            name='kd / (student + teacher_forward_w1.0)',
+            value=paired(
+                times, lambda t: t['kd'] /
+                (t['student'] + t['teacher_forward_w1.0'])),
+            limit=1.03),
+        dict(
             name='schedule: mean_w pwkd_w / kd (4 equal stages)',
             value=paired(
                 times, lambda t: statistics.mean(t[f'pwkd_w{w}']
@@ -304,24 +314,32 @@ def targets(times: Dict[str, List[float]]) -> List[dict]:
 
 
 def profile_arms(arms: Dict[str, Step], names: List[str], steps: int,
-                 top: int) -> Dict[str, List[dict]]:
-    """The ``top`` operators by self CPU time over ``steps`` iterations of
-    each named arm (run after warm-up)."""
+                 top: int, device: torch.device) -> Dict[str, List[dict]]:
+    """The ``top`` operators by self time on ``device`` (CPU time, or
+    GPU kernel time on CUDA) over ``steps`` iterations of each named arm
+    (run after warm-up)."""
+    activities = [ProfilerActivity.CPU]
+    time_field = 'self_cpu_time_total'
+    if device.type == 'cuda':
+        activities.append(ProfilerActivity.CUDA)
+        time_field = 'self_device_time_total'
     found = {}
     for name in names:
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
+        with profile(activities=activities) as prof:
             for _ in range(steps):
                 arms[name]()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
         events = sorted(
             prof.key_averages(),
-            key=lambda e: e.self_cpu_time_total,
+            key=lambda e: getattr(e, time_field),
             reverse=True)
-        total = sum(e.self_cpu_time_total for e in events) or 1.0
+        total = sum(getattr(e, time_field) for e in events) or 1.0
         found[name] = [
             dict(
                 op=e.key,
-                self_cpu_ms_per_step=e.self_cpu_time_total / 1e3 / steps,
-                share=e.self_cpu_time_total / total,
+                self_ms_per_step=getattr(e, time_field) / 1e3 / steps,
+                share=getattr(e, time_field) / total,
                 calls_per_step=e.count / steps) for e in events[:top]
         ]
     return found
@@ -381,6 +399,8 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
                         help='bf16 autocast (AmpOptimWrapper) on CUDA')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--pairs', nargs='+', help='a subset of the pairs')
+    parser.add_argument('--batch', type=int,
+                        help='batch size of every pair (default: per pair)')
     parser.add_argument('--tiny', action='store_true',
                         help='tiny networks and inputs (smoke test)')
     parser.add_argument('--profile', action='store_true',
@@ -404,7 +424,7 @@ def main(argv: List[str] = None) -> dict:
         pairs={})
     cfgs = pair_cfgs(args.tiny)
     for name in args.pairs or list(cfgs):
-        cfg = cfgs[name]
+        cfg = dict(cfgs[name], batch=args.batch or cfgs[name]['batch'])
         arms = Bench(cfg, args).arms()
         times = run_rounds(name, arms, args, device)
         pair = dict(size=cfg['size'], batch=cfg['batch'],
@@ -412,7 +432,7 @@ def main(argv: List[str] = None) -> dict:
         if args.profile:
             pair['profile'] = profile_arms(
                 arms, ['student', 'kd', 'pwkd_w0.25', 'pwkd_sliced_w0.25'],
-                args.profile_steps, top=8)
+                args.profile_steps, top=8, device=device)
         results['pairs'][name] = pair
     results['machine']['load_average_end'] = os.getloadavg()
     with open(args.out, 'w') as out:

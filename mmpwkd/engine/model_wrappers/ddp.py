@@ -2,6 +2,7 @@
 import inspect
 from typing import List, Optional
 
+import torch
 from mmengine.model import MMDistributedDataParallel
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -28,6 +29,10 @@ class DeviceAwareDDP(MMDistributedDataParallel):
             parameters are on the CPU. Defaults to None.
         broadcast_buffers (bool): Whether every forward copies rank 0's
             buffers (BN statistics) to all ranks. Defaults to True.
+        channels_last (bool): Convert the module to ``torch.channels_last``
+            before wrapping, so that DDP's gradient buckets match the
+            parameters' layout (see ``ChannelsLastHook``). Defaults to
+            False.
         **kwargs: Passed to ``MMDistributedDataParallel``, e.g.
             ``find_unused_parameters``.
     """
@@ -36,7 +41,10 @@ class DeviceAwareDDP(MMDistributedDataParallel):
                  module: nn.Module,
                  device_ids: Optional[List[int]] = None,
                  broadcast_buffers: bool = True,
+                 channels_last: bool = False,
                  **kwargs) -> None:
+        if channels_last:
+            module.to(memory_format=torch.channels_last)
         first_param = next(module.parameters(), None)
         if first_param is None or first_param.device.type == 'cpu':
             device_ids = None

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Dict, Iterator, Mapping, Optional, Sequence
 
+import torch
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import (SlimmableConv2d, SlimmableLinear,
@@ -63,10 +64,22 @@ def record_input_channels(model: nn.Module) -> Iterator[Dict[str, int]]:
             handle.remove()
 
 
-def _frozen(tensor: Optional[Tensor]) -> Optional[nn.Parameter]:
+def _frozen(tensor: Optional[Tensor],
+            like: Optional[Tensor] = None) -> Optional[nn.Parameter]:
+    """A frozen dense copy of ``tensor`` (a slice), in the memory format of
+    the whole tensor ``like`` it was cut from: a channels-last teacher
+    stays channels-last."""
     if tensor is None:
         return None
-    return nn.Parameter(tensor.detach().clone(), requires_grad=False)
+    channels_last = (
+        like is not None and like.dim() == 4
+        and like.is_contiguous(memory_format=torch.channels_last)
+        and not like.is_contiguous())
+    memory_format = (torch.channels_last
+                     if channels_last else torch.contiguous_format)
+    return nn.Parameter(
+        tensor.detach().clone(memory_format=memory_format),
+        requires_grad=False)
 
 
 def _share_forward_hooks(target: nn.Module, source: nn.Module) -> None:
@@ -88,7 +101,8 @@ def _plain_conv(layer: SlimmableConv2d, in_channels: int) -> nn.Conv2d:
         layer.bias is not None,
         layer.padding_mode,
         device='meta')
-    conv.weight = _frozen(layer.weight[:out_channels, :in_channels // groups])
+    conv.weight = _frozen(layer.weight[:out_channels, :in_channels // groups],
+                          layer.weight)
     conv.bias = _frozen(
         None if layer.bias is None else layer.bias[:out_channels])
     return conv

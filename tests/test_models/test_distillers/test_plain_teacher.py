@@ -3,6 +3,8 @@ from typing import List
 
 import pytest
 import torch
+from mmengine.runner.checkpoint import \
+    load_state_dict as mmengine_load_state_dict
 from mmpretrain.structures import DataSample
 from torch import nn
 
@@ -160,6 +162,40 @@ def test_copy_is_rebuilt_when_teacher_tensors_change():
         run_teacher(sliced, inputs)['logits'],
         atol=1e-5,
         rtol=1e-5)
+
+
+def test_copy_is_rebuilt_after_a_move_or_an_mmengine_load():
+    fast, sliced = fast_and_sliced(resnet(34, 16, True))
+    inputs, _ = batch()
+    fast.set_teacher_width(0.5)
+    sliced.set_teacher_width(0.5)
+    run_teacher(fast, inputs)
+    built = fast._plain_teacher.net
+    fast.double()
+    doubled = run_teacher(fast, inputs.double())['logits']
+    assert doubled.dtype == torch.float64
+    assert fast._plain_teacher.net is not built
+    fast.float()
+    with torch.no_grad():
+        for param in sliced.teacher.parameters():
+            param.mul_(0.5)
+    mmengine_load_state_dict(fast.teacher, sliced.teacher.state_dict())
+    torch.testing.assert_close(
+        run_teacher(fast, inputs)['logits'],
+        run_teacher(sliced, inputs)['logits'],
+        atol=1e-5,
+        rtol=1e-5)
+
+
+def test_copy_keeps_a_channels_last_teacher_channels_last():
+    model = distiller(resnet(34, 16, True)).to(
+        memory_format=torch.channels_last)
+    model.set_teacher_width(0.5)
+    run_teacher(model, batch()[0])
+    conv = model._plain_teacher.net.backbone.layer4[-1].conv2
+    assert conv.weight.shape == (64, 64, 3, 3)
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()
 
 
 def test_sliced_path_runs_the_slimmable_teacher():
