@@ -25,20 +25,9 @@ model = dict(
         head=dict(type='LinearClsHead', num_classes=10, in_channels=64)),
     teacher_ckpt='work_dirs/demo/slimmable/epoch_1.pth',
     student_loss_weight=0.1,
-    eval_teacher=True,
     distill_losses=dict(loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9)))
 
 train_dataloader = dict(dataset=dict(indices=10000))
-# The teacher is scored at its active width too: what each stage teaches.
-val_evaluator = [
-    dict(type='Accuracy', topk=(1, )),
-    dict(
-        type='PerWidthAccuracy',
-        prefix='teacher',
-        score_field='teacher_score_per_width',
-        width_in_name=False),
-]
-test_evaluator = val_evaluator
 stages = [dict(width=1.0, epochs=epochs)]
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
 param_scheduler = dict(
