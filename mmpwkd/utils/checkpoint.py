@@ -96,9 +96,9 @@ def register_checkpoint_safe_globals() -> None:
 def load_local_checkpoint(filename: str,
                           map_location: Optional[Any] = None) -> Any:
     """mmengine's loader of local checkpoint files, with ``weights_only``
-    explicit: torch's default can be turned off by the environment
-    (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``), and then ``load_from``,
-    ``--resume`` and ``load_checkpoint`` would unpickle anything.
+    explicit: torch's default can be turned off by an environment
+    variable, and then ``load_from``, ``--resume`` and ``load_checkpoint``
+    would unpickle anything; an explicit argument cannot be.
 
     Args:
         filename (str): Local path of the checkpoint.
