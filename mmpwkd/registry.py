@@ -12,13 +12,15 @@ from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
 from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+from mmpretrain.registry import \
+    PARAM_SCHEDULERS as MMPRETRAIN_PARAM_SCHEDULERS
 from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
 from mmpretrain.registry import \
     WEIGHT_INITIALIZERS as MMPRETRAIN_WEIGHT_INITIALIZERS
 
 __all__ = [
     'MODELS', 'MODEL_WRAPPERS', 'HOOKS', 'LOOPS', 'DATASETS', 'TRANSFORMS',
-    'METRICS', 'WEIGHT_INITIALIZERS'
+    'METRICS', 'PARAM_SCHEDULERS', 'WEIGHT_INITIALIZERS'
 ]
 
 MODELS = Registry(
@@ -48,6 +50,10 @@ TRANSFORMS = Registry(
     'transform',
     parent=MMPRETRAIN_TRANSFORMS,
     locations=['mmpwkd.datasets', 'mmpretrain.datasets'])
+PARAM_SCHEDULERS = Registry(
+    'parameter scheduler',
+    parent=MMPRETRAIN_PARAM_SCHEDULERS,
+    locations=['mmpwkd.engine', 'mmpretrain.engine'])
 METRICS = Registry(
     'metric',
     parent=MMPRETRAIN_METRICS,

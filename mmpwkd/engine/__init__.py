@@ -1,8 +1,12 @@
-from .hooks import (AtomicCheckpointHook, ChannelsLastHook, InputChannelsHook,
-                    NonFiniteLossHook, PWKDStageHook, RNGStateHook)
+from .hooks import (AtomicCheckpointHook, ChannelsLastHook, DistillWarmupHook,
+                    InputChannelsHook, NonFiniteLossHook, PWKDStageHook,
+                    RNGStateHook)
 from .model_wrappers import DeviceAwareDDP
+from .schedulers import StageCosineLR
 
 __all__ = [
     'AtomicCheckpointHook', 'ChannelsLastHook', 'DeviceAwareDDP',
-    'InputChannelsHook', 'NonFiniteLossHook', 'PWKDStageHook', 'RNGStateHook'
+    'DistillWarmupHook',
+    'InputChannelsHook', 'NonFiniteLossHook', 'PWKDStageHook', 'RNGStateHook',
+    'StageCosineLR'
 ]

@@ -34,6 +34,10 @@ def fake_runner(epoch=0, max_epochs=8) -> SimpleNamespace:
     return SimpleNamespace(
         model=FakeDistiller(),
         train_loop=SimpleNamespace(max_epochs=max_epochs, max_iters=100),
+        max_epochs=max_epochs,
+        max_iters=100,
+        param_schedulers=[],
+        seed=0,
         epoch=epoch,
         iter=0,
         logger=logging.getLogger('test'),
@@ -57,6 +61,8 @@ def test_builds_through_registry():
     ([dict(width=0.5, epochs=1)], 'width 1.0'),
     ([dict(width=0.5, epochs=1), dict(width=1.0, iters=1)], 'same length'),
     ([dict(width=1.0, epochs=0)], 'positive int'),
+    ([dict(width=1.0, ratio=0)], 'positive number'),
+    ([dict(width=1.0, ratio='1')], 'positive number'),
     ([dict(width=1.0, epochs=1, lr=0.1)], 'exactly the keys'),
 ])
 def test_bad_stages_are_refused_at_build(bad, match):
@@ -135,3 +141,82 @@ def test_epoch_stages_under_an_iteration_loop_say_use_iters():
     runner.train_loop = loop
     with pytest.raises(ValueError, match='iteration-based; use iters'):
         hook.before_train(runner)
+
+
+def test_ratio_stages_scale_to_the_run_in_iterations():
+    hook = PWKDStageHook(
+        stages=[dict(width=w, ratio=r) for w, r in zip(WIDTHS, (1, 1, 1, 7))])
+    runner = fake_runner()
+    hook.before_train(runner)
+    assert hook._ends == [10, 20, 30, 100]
+    for it in range(100):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+    assert runner.model.widths == list(WIDTHS)
+    runner = fake_runner()
+    runner.iter = 25
+    hook.before_train(runner)
+    assert runner.model.widths == [0.75]
+
+
+def test_gradual_moves_from_narrow_to_whole_and_replays_on_resume():
+    hook = PWKDStageHook(
+        stages=[dict(width=w, ratio=1) for w in WIDTHS], gradual=True)
+    runner = fake_runner()
+    hook.before_train(runner)
+    drawn = []
+    for it in range(100):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+        drawn.append(hook._width)
+    # Up to the first stage's middle only the narrowest, after the last
+    # middle only the whole teacher; in between, neighbouring widths mix.
+    assert set(drawn[:12]) == {0.25} and set(drawn[88:]) == {1.0}
+    assert set(drawn[38:62]) == {0.5, 0.75}
+    means = [sum(drawn[k:k + 25]) / 25 for k in range(0, 100, 25)]
+    assert means == sorted(means)
+    again = PWKDStageHook(
+        stages=[dict(width=w, ratio=1) for w in WIDTHS], gradual=True)
+    runner = fake_runner()
+    runner.iter = 40
+    again.before_train(runner)
+    replay = []
+    for it in range(40, 100):
+        runner.iter = it
+        again.before_train_iter(runner, it)
+        replay.append(again._width)
+    assert replay == drawn[40:]
+
+
+def _lr_runner(scheduler_cfg: dict, max_iters: int = 100):
+    import torch
+    from mmpwkd.registry import PARAM_SCHEDULERS
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1)
+    runner = fake_runner()
+    runner.train_loop.max_iters = runner.max_iters = max_iters
+    runner.param_schedulers = [PARAM_SCHEDULERS.build(
+        dict(optimizer=optimizer, by_epoch=False, end=max_iters,
+             **scheduler_cfg))]
+    return runner
+
+
+def test_lr_restarts_that_match_the_stages_pass():
+    ratio = [dict(width=w, ratio=1) for w in WIDTHS]
+    for cfg in (dict(type='StageCosineLR', stages=ratio),
+                dict(type='CosineRestartLR', periods=[25] * 4,
+                     restart_weights=[1] * 4, eta_min=0),
+                dict(type='StageCosineLR', stages=ratio, restart=False)):
+        PWKDStageHook(stages=ratio).before_train(_lr_runner(cfg))
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='CosineRestartLR', periods=[20, 40, 20, 20],
+         restart_weights=[1] * 4, eta_min=0),
+    dict(type='CosineRestartLR', periods=[25] * 3, restart_weights=[1] * 3,
+         eta_min=0),
+    dict(type='StageCosineLR', stages=[dict(width=1.0, ratio=1)] * 2),
+])
+def test_lr_restarts_that_drift_from_the_stages_stop_the_run(cfg):
+    hook = PWKDStageHook(stages=[dict(width=w, ratio=1) for w in WIDTHS])
+    with pytest.raises(ValueError, match='would restart mid-stage'):
+        hook.before_train(_lr_runner(cfg))

@@ -1,11 +1,13 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .channels_last_hook import ChannelsLastHook
+from .distill_warmup_hook import DistillWarmupHook
 from .input_channels_hook import InputChannelsHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .pwkd_stage_hook import PWKDStageHook
 from .rng_state_hook import RNGStateHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'ChannelsLastHook', 'InputChannelsHook',
+    'AtomicCheckpointHook', 'ChannelsLastHook', 'DistillWarmupHook',
+    'InputChannelsHook',
     'NonFiniteLossHook', 'PWKDStageHook', 'RNGStateHook'
 ]

@@ -68,7 +68,9 @@ class PWKDDistiller(BaseModel):
             with ``weights_only=True``. Defaults to None.
         distill_losses (dict): Loss name (starting with ``loss_``) to loss
             config, optionally with ``student``/``teacher`` sources and a
-            ``connector``. Defaults to KD at tau 4 with weight 0.9.
+            ``connector``; a loss set to None is left out, so that a config
+            can drop one it inherits. Defaults to KD at tau 4 with weight
+            0.9.
         student_loss_weight (float): Weight of the student's own (label)
             losses. Defaults to 0.1.
         eval_teacher (bool): In ``predict``, also score the teacher at its
@@ -117,6 +119,7 @@ class PWKDDistiller(BaseModel):
         self.eval_teacher = eval_teacher
         self.teacher_fast_path = teacher_fast_path
         self._plain_teacher: Optional[_PlainTeacher] = None
+        self.distill_scale = 1.0
         if distill_losses is None:
             distill_losses = dict(
                 loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9))
@@ -135,6 +138,8 @@ class PWKDDistiller(BaseModel):
 
     @staticmethod
     def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:
+        if isinstance(cfgs, dict):
+            cfgs = {name: cfg for name, cfg in cfgs.items() if cfg is not None}
         if not isinstance(cfgs, dict) or not cfgs:
             raise ValueError('PWKDDistiller: distill_losses must be a '
                              f'non-empty dict of loss configs, got {cfgs!r}')
@@ -190,6 +195,11 @@ class PWKDDistiller(BaseModel):
                              f'teacher has widths {self.teacher_widths}')
         if hasattr(self.teacher, 'set_width'):
             self.teacher.set_width(width)
+
+    def set_distill_scale(self, scale: float) -> None:
+        """Scale every distill loss by ``scale`` (a warm-up, set by
+        :class:`DistillWarmupHook`)."""
+        self.distill_scale = float(scale)
 
     def train(self, mode: bool = True) -> 'PWKDDistiller':
         """Set the student's mode; the teacher always stays in eval mode."""
@@ -283,9 +293,9 @@ class PWKDDistiller(BaseModel):
         if not self._sources_checked:
             self._check_full_width(inputs, student, target)
         for name, term in self.distill_terms.items():
-            losses[f'distill.{name}'] = term(student[term.student_source],
-                                             teacher[term.teacher_source],
-                                             target, self.teacher_width)
+            losses[f'distill.{name}'] = self.distill_scale * term(
+                student[term.student_source], teacher[term.teacher_source],
+                target, self.teacher_width)
         return losses
 
     def _check_full_width(self, inputs: Tensor, student: Dict[str, Tensor],

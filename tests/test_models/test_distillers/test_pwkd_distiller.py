@@ -157,7 +157,27 @@ def test_feature_loss_without_paths_is_refused():
         distiller(distill_losses=dict(loss_at=dict(type='ATLoss')))
 
 
-@pytest.mark.parametrize('losses', [{}, dict(kd=dict(type='KDLoss'))])
+def test_distill_scale_scales_every_distill_loss():
+    inputs, samples = batch()
+    model = distiller()
+    full = model(inputs, samples, mode='loss')
+    model.set_distill_scale(0.25)
+    scaled = model(inputs, samples, mode='loss')
+    assert scaled['distill.loss_kd'].item() == pytest.approx(
+        0.25 * full['distill.loss_kd'].item(), rel=1e-5)
+    assert scaled['student.loss'].item() == pytest.approx(
+        full['student.loss'].item())
+
+
+def test_a_loss_set_to_none_is_left_out():
+    # What `--cfg-options model.distill_losses.loss_kd=None` gives.
+    model = distiller(distill_losses=dict(
+        loss_kd=None, loss_dkd=dict(type='DKDLoss', tau=4, beta=8)))
+    assert set(model.distill_terms) == {'loss_dkd'}
+
+
+@pytest.mark.parametrize('losses', [{}, dict(kd=dict(type='KDLoss')),
+                                    dict(loss_kd=None)])
 def test_bad_distill_losses(losses):
     with pytest.raises(ValueError, match='distill_losses'):
         distiller(distill_losses=losses)

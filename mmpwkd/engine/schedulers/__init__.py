@@ -1,0 +1,3 @@
+from .stage_cosine_lr import StageCosineLR
+
+__all__ = ['StageCosineLR']

@@ -1,0 +1,140 @@
+"""A cosine LR schedule that restarts with the PWKD stages.
+
+PWKD restarts the learning rate at each stage (a cyclic schedule). Given
+the same stage list as :class:`PWKDStageHook`, this scheduler derives its
+restarts from the stages, so the two cannot drift apart. Its options cover
+the shapes our accuracy benchmark compares: full restarts, none (one
+cosine; only the teacher changes), damped restarts, and a short linear
+warm-up after each restart.
+"""
+import math
+from typing import List, Optional, Sequence
+
+from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
+from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
+
+from mmpwkd.registry import PARAM_SCHEDULERS
+
+from ..stages import parse_stages, stage_ends
+
+__all__ = ['StageCosineLR']
+
+OWNER = 'StageCosineLR'
+
+
+def _fraction(name: str, value: object, upper_open: bool) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float))
+    if not ok or not (0 <= value < 1 if upper_open else 0 < value <= 1):
+        interval = '[0, 1)' if upper_open else '(0, 1]'
+        raise ValueError(f'{OWNER}: {name} must be a number in {interval}, '
+                         f'got {value!r}')
+    return float(value)
+
+
+@PARAM_SCHEDULERS.register_module()
+class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
+    """Cosine annealing within each PWKD stage, restarting at each stage.
+
+    Stage ``k`` (0-based) starts at ``base_lr * restart_decay ** k``
+    (after a linear warm-up over the first ``restart_warmup`` of the stage,
+    for ``k >= 1``) and anneals to ``eta_min`` by the stage's end. With
+    ``restart=False`` it is one cosine over the whole run.
+
+    Args:
+        optimizer: Wrapped optimizer (given by the runner).
+        stages (Sequence[dict]): The stage list of the
+            :class:`PWKDStageHook` (widths are ignored; the lengths, in any
+            unit, are scaled to this scheduler's steps).
+        restart (bool): Restart at each stage. Defaults to True.
+        restart_decay (float): Peak of stage ``k`` relative to the first,
+            ``restart_decay ** k``, in (0, 1]. Defaults to 1.0.
+        restart_warmup (float): Share of each restarted stage spent rising
+            linearly from ``eta_min`` to its peak, in [0, 1).
+            Defaults to 0.0.
+        eta_min (float): The lowest LR. Defaults to 0.0.
+        begin (int): First step. Defaults to 0.
+        end (int): Last step, exclusive; the runner sets it to the end of
+            training when omitted. Defaults to INF.
+        last_step (int): Defaults to -1.
+        by_epoch (bool): Step per epoch; with the runner's
+            ``convert_to_iter_based=True`` it steps per iteration.
+            Defaults to True.
+        verbose (bool): Defaults to False.
+    """
+
+    def __init__(self,
+                 optimizer,
+                 stages: Sequence[dict],
+                 restart: bool = True,
+                 restart_decay: float = 1.0,
+                 restart_warmup: float = 0.0,
+                 eta_min: float = 0.0,
+                 begin: int = 0,
+                 end: int = INF,
+                 last_step: int = -1,
+                 by_epoch: bool = True,
+                 verbose: bool = False) -> None:
+        if end == INF:
+            raise ValueError(f'{OWNER}: end is not set; build it through '
+                             'the runner (which ends it with training) or '
+                             'give end')
+        if not isinstance(restart, bool):
+            raise ValueError(f'{OWNER}: restart must be a bool, got '
+                             f'{restart!r}')
+        lengths = parse_stages(stages, OWNER).lengths
+        self.restart = restart
+        self.restart_decay = _fraction('restart_decay', restart_decay, False)
+        self.restart_warmup = _fraction('restart_warmup', restart_warmup,
+                                        True)
+        self.eta_min = eta_min
+        total = end - begin
+        self.ends = stage_ends(lengths, total, OWNER) if restart else [total]
+        super().__init__(
+            optimizer,
+            begin=begin,
+            end=end,
+            last_step=last_step,
+            by_epoch=by_epoch,
+            verbose=verbose)
+
+    @classmethod
+    def build_iter_from_epoch(cls, *args, begin: int = 0, end: int = INF,
+                              by_epoch: bool = True,
+                              epoch_length: Optional[int] = None,
+                              **kwargs) -> 'StageCosineLR':
+        """An iteration-based instance of an epoch-based config."""
+        if not by_epoch or not epoch_length:
+            raise ValueError(f'{OWNER}: convert_to_iter_based needs '
+                             'by_epoch=True and the epoch length')
+        end = end if end == INF else int(end * epoch_length)
+        return cls(*args, begin=int(begin * epoch_length), end=end,
+                   by_epoch=False, **kwargs)
+
+    def restart_points(self) -> Optional[List[int]]:
+        """Steps where the LR restarts, then the last step; None without
+        restarts."""
+        if not self.restart:
+            return None
+        return [self.begin + step for step in [0, *self.ends]]
+
+    def factor(self, step: int) -> float:
+        """The LR at ``step`` (from ``begin``) relative to the base LR,
+        before ``eta_min`` is mixed in."""
+        stage = next(k for k, end in enumerate(self.ends) if step < end) \
+            if step < self.ends[-1] else len(self.ends) - 1
+        start = self.ends[stage - 1] if stage else 0
+        length = self.ends[stage] - start
+        peak = self.restart_decay**stage
+        warmup = round(self.restart_warmup * length) if stage else 0
+        local = step - start
+        if local < warmup:
+            return peak * (local + 1) / (warmup + 1)
+        progress = (local - warmup) / (length - warmup)
+        return peak * (1 + math.cos(math.pi * progress)) / 2
+
+    def _get_value(self) -> List[float]:
+        factor = self.factor(self.last_step)
+        return [
+            self.eta_min + (base - self.eta_min) * factor
+            for base in self.base_values
+        ]
