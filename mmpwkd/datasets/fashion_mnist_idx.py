@@ -8,6 +8,13 @@ as distributed (the Debian package ``dataset-fashion-mnist`` installs them
 under ``/usr/share/datasets/fashion-mnist``), never downloads, and chooses
 the official split by ``split`` alone: mmpretrain's class returns the
 training set for ``split='test'`` unless ``test_mode=True`` as well.
+
+The official training split can also be carved into three fixed,
+class-balanced, disjoint parts (``part``), the protocol of our accuracy
+benchmark: ``'val'`` (1/12 of each class: 500 images per class of the 60k)
+for choosing recipes, ``'student'`` (another 1/12) from which a student's
+small training set is drawn (``per_class``), and ``'teacher'`` (the other
+50k) for the teacher.
 """
 import os.path as osp
 from typing import List, Optional, Tuple
@@ -30,6 +37,41 @@ INSTALL_HINT = (
     'train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and '
     't10k-labels-idx1-ubyte.gz (gzipped or not) in any folder and pass '
     'that folder as data_root.')
+# Share of each class in the carved parts; the teacher part has the rest.
+PART_FRACTIONS = {'val': 1 / 12, 'student': 1 / 12}
+PARTS = ('val', 'student', 'teacher')
+PART_SEED = 0
+
+
+def carve_parts(labels: np.ndarray) -> dict:
+    """Split sample indices into the fixed, class-balanced parts.
+
+    Each class's indices are shuffled once with a fixed seed; the first
+    twelfth go to ``'val'``, the next twelfth to ``'student'``, the rest to
+    ``'teacher'``. A part keeps its classes interleaved in that shuffled
+    order, so the first ``k`` images of each class (``per_class``) form a
+    class-balanced subset, nested in every larger one.
+
+    Args:
+        labels (np.ndarray): Label of every image of the split.
+
+    Returns:
+        dict: Part name -> list of per-class index arrays, in class order.
+    """
+    rng = np.random.RandomState(PART_SEED)
+    parts = {name: [] for name in PARTS}
+    for cls in range(int(labels.max()) + 1):
+        indices = rng.permutation(np.flatnonzero(labels == cls))
+        sizes = [round(len(indices) * PART_FRACTIONS[name])
+                 for name in ('val', 'student')]
+        if min(sizes) < 1 or sum(sizes) >= len(indices):
+            raise ValueError(
+                f'FashionMNISTIDX: class {cls} has {len(indices)} images, '
+                'too few to carve one into each part.')
+        parts['val'].append(indices[:sizes[0]])
+        parts['student'].append(indices[sizes[0]:sum(sizes)])
+        parts['teacher'].append(indices[sum(sizes):])
+    return parts
 
 
 @DATASETS.register_module()
@@ -51,6 +93,12 @@ class FashionMNISTIDX(BaseDataset):
         metainfo (dict, optional): Meta information such as ``classes``;
             labels must index into its classes. Defaults to None, which
             uses the 10 Fashion-MNIST classes.
+        part (str, optional): A part carved from the ``'train'`` split:
+            ``'val'``, ``'student'`` or ``'teacher'`` (see
+            :func:`carve_parts`). Defaults to None, the whole split.
+        per_class (int, optional): Keep the first ``per_class`` images of
+            each class of the part (a class-balanced subset, nested in
+            every larger one). Defaults to None, all of them.
         **kwargs: Other arguments of :class:`mmpretrain.BaseDataset`, e.g.
             ``pipeline``, ``indices`` (a subset), ``test_mode``.
     """
@@ -65,12 +113,28 @@ class FashionMNISTIDX(BaseDataset):
                  data_root: str = DEFAULT_DATA_ROOT,
                  split: str = 'train',
                  metainfo: Optional[dict] = None,
+                 part: Optional[str] = None,
+                 per_class: Optional[int] = None,
                  **kwargs) -> None:
         if split not in self.SPLIT_FILES:
             raise ValueError(
                 f'FashionMNISTIDX: split must be one of '
                 f'{sorted(self.SPLIT_FILES)}, got {split!r}.')
+        if part is not None and (part not in PARTS or split != 'train'):
+            raise ValueError(
+                f'FashionMNISTIDX: part must be None or one of {PARTS} '
+                f"(carved from split='train'), got part={part!r} with "
+                f'split={split!r}.')
+        if per_class is not None and (
+                part is None or isinstance(per_class, bool)
+                or not isinstance(per_class, int) or per_class < 1):
+            raise ValueError(
+                'FashionMNISTIDX: per_class must be a positive int and '
+                f'needs a part, got per_class={per_class!r} with '
+                f'part={part!r}.')
         self.split = split
+        self.part = part
+        self.per_class = per_class
         self._images: Optional[np.ndarray] = None
         super().__init__(
             ann_file='',
@@ -126,9 +190,22 @@ class FashionMNISTIDX(BaseDataset):
         """
         images, labels = self._load_split()
         self._images = images
+        indices = np.arange(len(labels))
+        if self.part is not None:
+            per_class = carve_parts(labels)[self.part]
+            if self.per_class is not None:
+                short = [c for c, idx in enumerate(per_class)
+                         if len(idx) < self.per_class]
+                if short:
+                    raise ValueError(
+                        f'FashionMNISTIDX: per_class={self.per_class} but '
+                        f'part {self.part!r} has fewer images of classes '
+                        f'{short}.')
+                per_class = [idx[:self.per_class] for idx in per_class]
+            indices = np.sort(np.concatenate(per_class))
         return [
-            dict(img_index=index, gt_label=int(label))
-            for index, label in enumerate(labels)
+            dict(img_index=int(index), gt_label=int(labels[index]))
+            for index in indices
         ]
 
     def get_data_info(self, idx: int) -> dict:
@@ -149,4 +226,8 @@ class FashionMNISTIDX(BaseDataset):
 
     def extra_repr(self) -> List[str]:
         """The split and data root, for ``repr``."""
-        return [f'Split: \t{self.split}', f'Data root: \t{self.data_root}']
+        lines = [f'Split: \t{self.split}']
+        if self.part is not None:
+            lines.append(f'Part: \t{self.part} (per class: '
+                         f'{self.per_class or "all"})')
+        return lines + [f'Data root: \t{self.data_root}']

@@ -180,3 +180,63 @@ def test_truncated_file_is_named(fashion_root):
     with pytest.raises(ValueError, match=re.escape(
             f'Truncated IDX file {images}')):
         build(data_root=str(fashion_root))
+
+
+@pytest.fixture
+def carved_root(tmp_path: Path) -> Path:
+    """240 training images, 24 per class, and 10 test images."""
+    rng = np.random.default_rng(1)
+    labels = rng.permutation(np.arange(240) % 10).astype(np.uint8)
+    images = rng.integers(0, 256, (240, 4, 4), dtype=np.uint8)
+    write_idx(tmp_path / 'train-images-idx3-ubyte.gz', images)
+    write_idx(tmp_path / 'train-labels-idx1-ubyte.gz', labels)
+    write_idx(tmp_path / 't10k-images-idx3-ubyte.gz', images[:10])
+    write_idx(tmp_path / 't10k-labels-idx1-ubyte.gz', labels[:10])
+    return tmp_path
+
+
+def _indices(dataset) -> set:
+    return {dataset.get_data_info(i)['img_index']
+            for i in range(len(dataset))}
+
+
+def test_parts_are_disjoint_class_balanced_and_cover_the_split(carved_root):
+    parts = {part: build(data_root=str(carved_root), part=part)
+             for part in ('val', 'student', 'teacher')}
+    assert [len(parts[p]) for p in ('val', 'student', 'teacher')] == \
+        [20, 20, 200]
+    for dataset in parts.values():
+        counts = np.bincount(
+            [dataset.get_data_info(i)['gt_label']
+             for i in range(len(dataset))], minlength=10)
+        assert len(set(counts)) == 1
+    val, student, teacher = (_indices(parts[p])
+                             for p in ('val', 'student', 'teacher'))
+    assert not (val & student or val & teacher or student & teacher)
+    assert val | student | teacher == set(range(240))
+    again = build(data_root=str(carved_root), part='val')
+    assert _indices(again) == val
+
+
+def test_per_class_subsets_are_balanced_and_nested(carved_root):
+    one = build(data_root=str(carved_root), part='student', per_class=1)
+    two = build(data_root=str(carved_root), part='student', per_class=2)
+    assert len(one) == 10 and len(two) == 20
+    assert _indices(one) < _indices(two)
+    assert 'Part: \tstudent (per class: 1)' in repr(one)
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(part='holdout'), r"part must be None or one of \('val'"),
+    (dict(part='val', split='test'), "split='test'"),
+    (dict(per_class=2), 'needs a part'),
+    (dict(part='val', per_class=0), 'positive int'),
+])
+def test_bad_parts_are_refused(carved_root, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build(data_root=str(carved_root), **kwargs)
+
+
+def test_a_subset_larger_than_the_part_is_refused(carved_root):
+    with pytest.raises(ValueError, match='per_class=3 but part'):
+        build(data_root=str(carved_root), part='student', per_class=3)
