@@ -6,6 +6,14 @@ allowlist, and mmengine 0.10.7 checkpoints carry a few: the message hub's
 methods, which pickle as ``getattr(HistoryBuffer, 'mean')``. We allow exactly
 those, so resuming works while a checkpoint that tries anything else (for
 example ``os.system``) is still refused by torch.
+
+mmengine 0.10.7 loads every URL it accepts (``http(s)://``, ``mmcls://``,
+``open-mmlab://``, ``torchvision://``, ``modelzoo://``) through one module
+global, ``mmengine.runner.checkpoint.load_url``, which is torch.hub's
+``load_state_dict_from_url`` with its default ``weights_only=False``: a
+hostile file behind a URL (or in the hub cache under its name) runs its
+pickle. We replace that global with a weights-only loader: a measured bug
+of the pinned stack, fixed at the one place all URL schemes share.
 """
 import os.path as osp
 import pickle
@@ -14,11 +22,12 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = [
-    'load_local_checkpoint', 'register_checkpoint_safe_globals',
-    'safe_getattr'
+    'load_local_checkpoint', 'load_url_weights_only',
+    'register_checkpoint_safe_globals', 'safe_getattr'
 ]
 
 # The statistics methods of ``HistoryBuffer`` that its message-hub state
@@ -91,6 +100,35 @@ def register_checkpoint_safe_globals() -> None:
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
+    mmengine_checkpoint.load_url = load_url_weights_only
+
+
+def load_url_weights_only(url: str,
+                          model_dir: Optional[str] = None,
+                          map_location: Optional[Any] = None,
+                          progress: bool = True,
+                          check_hash: bool = False,
+                          file_name: Optional[str] = None,
+                          weights_only: bool = True) -> Any:
+    """torch.hub's ``load_state_dict_from_url`` that loads weights only.
+
+    Args:
+        url (str): The checkpoint's URL (downloaded once into torch.hub's
+            cache, as torch does).
+        model_dir, map_location, progress, check_hash, file_name: As for
+            :func:`torch.hub.load_state_dict_from_url`.
+        weights_only (bool): Must stay True; anything else is refused.
+
+    Returns:
+        Any: The loaded checkpoint.
+    """
+    if weights_only is not True:
+        raise ValueError('mmpwkd loads checkpoints from URLs with '
+                         f'weights_only=True only, got {weights_only!r}')
+    return torch.hub.load_state_dict_from_url(
+        url, model_dir=model_dir, map_location=map_location,
+        progress=progress, check_hash=check_hash, file_name=file_name,
+        weights_only=True)
 
 
 def load_local_checkpoint(filename: str,

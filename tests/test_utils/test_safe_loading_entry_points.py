@@ -132,3 +132,44 @@ def test_environment_cannot_turn_off_safe_loading(hostile, monkeypatch):
     with pytest.raises(pickle.UnpicklingError) as error:
         CheckpointLoader.load_checkpoint(str(hostile), map_location='cpu')
     _refused(error, hostile)
+
+
+def _url_schemes():
+    """One checkpoint path per URL scheme mmengine accepts, with the file
+    name torch.hub caches it under."""
+    from mmengine.runner.checkpoint import (get_external_models,
+                                            get_mmcls_models,
+                                            get_torchvision_models)
+    paths = [('https://example.invalid/teacher.pth', 'teacher.pth'),
+             ('http://example.invalid/student.pth', 'student.pth')]
+    for prefix, models in (('mmcls://', get_mmcls_models()),
+                           ('torchvision://', get_torchvision_models()),
+                           ('open-mmlab://', get_external_models())):
+        name, url = next((k, v) for k, v in sorted(models.items())
+                         if str(v).startswith('http'))
+        paths.append((f'{prefix}{name}', url.rsplit('/', 1)[1]))
+    return paths
+
+
+@pytest.mark.parametrize('path, cached', _url_schemes())
+def test_url_checkpoints_are_loaded_weights_only(tmp_path, monkeypatch,
+                                                 hostile, path, cached):
+    """A hostile file behind a URL (placed in torch.hub's cache under the
+    URL's file name, so no network is needed) is refused, through
+    mmengine's own loader as ``load_from``, ``init_cfg`` and
+    ``teacher_ckpt`` call it."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    cache = tmp_path / 'torch' / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    (cache / cached).write_bytes(hostile.read_bytes())
+    with pytest.raises(pickle.UnpicklingError) as error:
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    _refused(error, hostile)
+
+
+def test_url_loader_refuses_to_unpickle_anything():
+    from mmpwkd.utils.checkpoint import load_url_weights_only
+    with pytest.raises(ValueError, match='weights_only=True only'):
+        load_url_weights_only('https://example.invalid/x.pth',
+                              weights_only=False)
