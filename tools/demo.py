@@ -1,34 +1,45 @@
-"""The built-in real-data demo: PWKD against plain KD on Fashion-MNIST.
+"""The built-in real-data demo: does distillation help a small student?
 
-Every step is an ordinary ``tools/train.py`` run of a config in
-``configs/demo/`` (the commands are printed, so each can be copied):
+It runs the accuracy benchmark's regime (``docs/benchmarks/accuracy.md``)
+on Fashion-MNIST: a resnet8 student that sees a small class-balanced
+subset, trained alone, with KD and with PWKD + KD from a slimmable
+resnet20 teacher trained on 50k other images. Every run is an ordinary
+``tools/train.py`` run of a config in ``configs/benchmark/fmnist/`` (the
+commands are in each run's ``train.log`` folder). The teacher is the one
+shipped in ``checkpoints/`` (made by the benchmark's own command); with
+``--train-teacher`` it is trained here first.
 
-1. teacher: a resnet20 trained on 20k images (cached in the work dir);
-2. slimmable teacher: the same network rebuilt with widths
-   0.25/0.5/0.75/1.0 and fine-tuned jointly (cached);
-3. the resnet8 student alone, on a 10k-image subset;
-4. the student distilled with vanilla KD (one stage at width 1.0);
-5. the student distilled with PWKD (four stages, narrowest teacher first).
-
-Then it prints a table and plots the students' test accuracy per epoch.
+It prints one line per validated epoch, then a table of test accuracy
+beside the benchmark's numbers for the same arms, and plots the curves.
 """
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
-
-from mmengine.config import Config
-
-from mmpwkd.datasets.fashion_mnist_idx import (DEFAULT_DATA_ROOT,
-                                               FashionMNISTIDX)
+from typing import Dict, List
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = REPO / 'configs' / 'demo'
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-STUDENT_RUNS = ('student', 'kd', 'pwkd')
+sys.path.insert(0, str(REPO / 'tools' / 'benchmark'))
+
+from accuracy_phases import (KD, STUDENT, teacher_checkpoints,  # noqa: E402
+                             teachers)
+from accuracy_runs import (LOADERS, Run, config_cell, run_all,  # noqa: E402
+                           test_top1, val_history)
+
+from mmpwkd.datasets.fashion_mnist_idx import (  # noqa: E402
+    DEFAULT_DATA_ROOT, FashionMNISTIDX)
+
+PWKD = 'pwkd-kd_resnet20_resnet8_1xb128_fmnist-student.py'
+SHIPPED_TEACHER = (REPO / 'checkpoints' /
+                   'slimmable-resnet20_1xb128_fmnist-teacher.pth')
+BENCHMARK = REPO / 'docs' / 'benchmarks' / 'accuracy.json'
+# Demo arm -> (config, label, the benchmark's arm with the same recipe).
+ARMS = dict(
+    student=(STUDENT, 'student alone', 'student'),
+    kd=(KD, 'KD', 'kd'),
+    pwkd=(PWKD, 'PWKD + KD', 'pwkd_best'),
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,107 +48,64 @@ def parse_args() -> argparse.Namespace:
                         help='where runs, table and plot go')
     parser.add_argument('--data-root', default=DEFAULT_DATA_ROOT,
                         help='folder with the four Fashion-MNIST .gz files')
-    parser.add_argument('--retrain-teacher', action='store_true',
-                        help='train the teachers even if cached')
-    parser.add_argument('--skip-student-alone', action='store_true',
-                        help='do not train the student without a teacher')
+    parser.add_argument('--seeds', type=int, default=1,
+                        help='seeds per arm (the benchmark uses 5)')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='runs at a time, one thread each')
+    parser.add_argument('--teacher', default=str(SHIPPED_TEACHER),
+                        help='slimmable teacher checkpoint')
+    parser.add_argument('--train-teacher', action='store_true',
+                        help='train the teacher and its slimmable version '
+                        'here (cached in the work dir) instead')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='passed to every run (e.g. for a smoke test)')
     return parser.parse_args()
 
 
-def last_checkpoint(work_dir: Path) -> Optional[Path]:
-    """The checkpoint named by mmengine's ``last_checkpoint`` file."""
-    pointer = work_dir / 'last_checkpoint'
-    if not pointer.exists():
-        return None
-    path = Path(pointer.read_text().strip())
-    return path if path.exists() else None
+def benchmark_arms() -> Dict[str, dict]:
+    """The benchmark's final arms, if its results are there."""
+    if not BENCHMARK.exists():
+        return {}
+    return json.loads(BENCHMARK.read_text()).get('arms', {})
 
 
-def train(config: str, work_dir: Path, options: List[str]) -> Path:
-    """Run tools/train.py and return the run's last checkpoint."""
-    cmd = [sys.executable, 'tools/train.py', str(CONFIGS / config),
-           '--work-dir', str(work_dir), '--cfg-options', *options]
-    print(f'\n==> {" ".join(cmd)}\n', flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True)
-    checkpoint = last_checkpoint(work_dir)
-    if checkpoint is None:
-        raise RuntimeError(f'{work_dir} holds no checkpoint after training')
-    return checkpoint
-
-
-def val_history(work_dir: Path) -> List[Dict[str, float]]:
-    """Validation records of the newest run in ``work_dir``."""
-    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
-    records = [json.loads(line) for line in logs[-1].read_text().split('\n')
-               if line.strip()]
-    return [r for r in records if 'accuracy/top1' in r]
-
-
-def teacher_steps(args: argparse.Namespace, root: Path,
-                  data: List[str]) -> Path:
-    """Train (or reuse) the teacher and the slimmable teacher."""
-    teacher = last_checkpoint(root / 'teacher')
-    if teacher is None or args.retrain_teacher:
-        teacher = train('teacher_resnet20_fmnist.py', root / 'teacher', data)
-    else:
-        print(f'==> reusing the teacher {teacher}')
-    slimmable = last_checkpoint(root / 'slimmable')
-    if slimmable is None or args.retrain_teacher:
-        slimmable = train('slimmable_resnet20_fmnist.py', root / 'slimmable',
-                          [*data, f'load_from={teacher}'])
-    else:
-        print(f'==> reusing the slimmable teacher {slimmable}')
-    return slimmable
-
-
-def report(root: Path, runs: Dict[str, List[Dict[str, float]]]) -> str:
-    """A markdown table of the final accuracies."""
-    teacher = runs['teacher'][-1]['accuracy/top1']
-    widths = runs['slimmable'][-1]
-    lines = ['| model | test top-1 (%) |', '|---|---|',
-             f'| teacher resnet20 | {teacher:.2f} |']
-    lines += [f'| slimmable teacher, width {key.split("_w")[1]} | '
-              f'{value:.2f} |' for key, value in widths.items()
-              if key.startswith('accuracy/top1_w')]
-    names = dict(student='student resnet8 alone', kd='student, KD',
-                 pwkd='student, PWKD + KD')
-    lines += [f'| {names[run]} | {runs[run][-1]["accuracy/top1"]:.2f} |'
-              for run in STUDENT_RUNS if run in runs]
+def table(results: Dict[str, List[float]], seeds: int) -> str:
+    """Test accuracy of each demo arm beside the benchmark's."""
+    bench = benchmark_arms()
+    lines = [f'| arm | this demo, test top-1 (%), {seeds} seed(s) | '
+             'benchmark, test top-1 (%), mean +- std over its seeds |',
+             '|---|---|---|']
+    for name, (_, label, bench_name) in ARMS.items():
+        mine = ', '.join(f'{v:.2f}' for v in results[name])
+        arm = bench.get(bench_name)
+        theirs = (f'{arm["test_mean"]:.2f} +- {arm["test_std"]:.2f} '
+                  f'(n={len(arm["test_top1"])})'
+                  if arm and 'test_top1' in arm else 'not run yet')
+        lines.append(f'| {label} | {mine} | {theirs} |')
     return '\n'.join(lines)
 
 
-def plot(path: Path, runs: Dict[str, List[Dict[str, float]]],
-         stage_widths: List[float]) -> None:
-    """Student test accuracy per epoch, PWKD's stages marked."""
+def plot(path: Path, curves: Dict[str, List[List[List[float]]]]) -> None:
+    """Validation accuracy per epoch of every demo run."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    labels = dict(student='student alone', kd='KD', pwkd='PWKD + KD')
-    for run in STUDENT_RUNS:
-        if run in runs:
-            history = runs[run]
-            ax.plot([r['step'] for r in history],
-                    [r['accuracy/top1'] for r in history],
-                    marker='o', label=labels[run])
-    if 'pwkd' in runs:
-        history = runs['pwkd']
-        ax.step([r['step'] for r in history],
-                [r['teacher/top1'] for r in history], where='mid',
-                color='grey', linestyle='--',
-                label="PWKD's teacher at its stage width")
-    for stage, width in enumerate(stage_widths):
-        ax.axvline(stage + 0.5, color='grey', linestyle=':', linewidth=1)
-        ax.text(stage + 1, 0.02, f'teacher w={width}', ha='center',
-                transform=ax.get_xaxis_transform(), color='grey')
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for (name, runs), color in zip(curves.items(),
+                                   ('tab:grey', 'tab:blue', 'tab:orange')):
+        for k, curve in enumerate(runs):
+            ax.plot([e for e, _ in curve], [a for _, a in curve],
+                    color=color, marker='o', markersize=3,
+                    label=ARMS[name][1] if k == 0 else None)
     ax.set_xlabel('epoch')
-    ax.set_ylabel('test top-1 accuracy (%)')
-    ax.set_title('resnet20 -> resnet8 on Fashion-MNIST (10k training images)')
+    ax.set_ylabel('validation top-1 (%)')
+    ax.set_title('resnet20 -> resnet8 on Fashion-MNIST (small subset)')
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -146,26 +114,41 @@ def main() -> None:
     # Fail now, with the install hint, rather than inside the first run.
     FashionMNISTIDX(data_root=args.data_root, split='test')
     root = Path(args.work_dir).resolve()
-    data = [f'{loader}.dataset.data_root={args.data_root}'
-            for loader in LOADERS]
-    slimmable = teacher_steps(args, root, data)
-    distill = [*data, f'model.teacher_ckpt={slimmable}']
-    if not args.skip_student_alone:
-        train('student_resnet8_fmnist.py', root / 'student', data)
-    train('kd_resnet20_resnet8_fmnist.py', root / 'kd', distill)
-    train('pwkd_resnet20_resnet8_fmnist.py', root / 'pwkd', distill)
-
-    runs = {name: val_history(root / name)
-            for name in ('teacher', 'slimmable', *STUDENT_RUNS)
-            if (root / name).exists()}
-    table = report(root, runs)
-    stages = Config.fromfile(
-        CONFIGS / 'pwkd_resnet20_resnet8_fmnist.py').custom_hooks[0].stages
-    plot(root / 'pwkd_vs_kd.png', runs, [s['width'] for s in stages])
-    (root / 'results.md').write_text(table + '\n')
-    (root / 'results.json').write_text(json.dumps(runs, indent=1))
-    print(f'\n{table}\n')
-    print(f'Plot: {root / "pwkd_vs_kd.png"}; table: {root / "results.md"}; '
+    data = tuple(f'{loader}.dataset.data_root={args.data_root}'
+                 for loader in LOADERS) + tuple(args.cfg_options)
+    teacher = Path(args.teacher)
+    if args.train_teacher:
+        checkpoints = teacher_checkpoints(root, data)
+        print(json.dumps(teachers(root, data, checkpoints)['slimmable']
+                         ['test'], indent=1), flush=True)
+        teacher = checkpoints['slimmable']
+    distill = (f'model.teacher_ckpt={teacher}', )
+    runs = {
+        name: [Run(config, config_cell(config), seed,
+                   extra=data if config == STUDENT else (*data, *distill))
+               for seed in range(args.seeds)]
+        for name, (config, _, _) in ARMS.items()
+    }
+    names = {run: f'{name} seed {run.seed}'
+             for name, arm in runs.items() for run in arm}
+    run_all([r for arm in runs.values() for r in arm], root, args.jobs,
+            label=names.get, epochs=True)
+    results = {name: [test_top1(run, root) for run in arm]
+               for name, arm in runs.items()}
+    text = table(results, args.seeds)
+    plot(root / 'demo.png', {
+        name: [[[r['step'], r['accuracy/top1']]
+                for r in val_history(run.folder(root))] for run in arm]
+        for name, arm in runs.items()
+    })
+    (root / 'results.md').write_text(text + '\n')
+    (root / 'results.json').write_text(json.dumps(results, indent=1))
+    print(f'\n{text}\n')
+    print('How to read it: one seed moves a resnet8 on 1k images by about '
+          'a point; the benchmark column is the mean over its seeds, and '
+          'the differences it calls real are those larger than twice the '
+          'pooled std (docs/benchmarks/accuracy.md).')
+    print(f'Plot: {root / "demo.png"}; table: {root / "results.md"}; '
           f'{time.time() - start:.0f} s in all.')
 
 

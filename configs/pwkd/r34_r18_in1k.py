@@ -17,13 +17,12 @@ model = dict(
 
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
 
-# Cyclic LR: one cosine period per stage, restarting at the base LR.
+# Cyclic LR: a cosine within each stage, restarting with it; the restarts
+# are derived from the same stage list, so the two cannot drift apart.
 param_scheduler = dict(
     _delete_=True,
-    type='CosineRestartLR',
-    periods=[stage_epochs] * len(widths),
-    restart_weights=[1.0] * len(widths),
-    eta_min=0.0,
+    type='StageCosineLR',
+    stages=stages,
     by_epoch=True,
     convert_to_iter_based=True)
 train_cfg = dict(max_epochs=stage_epochs * len(widths))

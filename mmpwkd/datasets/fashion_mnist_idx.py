@@ -62,9 +62,9 @@ def carve_parts(labels: np.ndarray) -> dict:
     parts = {name: [] for name in PARTS}
     for cls in range(int(labels.max()) + 1):
         indices = rng.permutation(np.flatnonzero(labels == cls))
-        sizes = [round(len(indices) * PART_FRACTIONS[name])
+        sizes = [max(1, round(len(indices) * PART_FRACTIONS[name]))
                  for name in ('val', 'student')]
-        if min(sizes) < 1 or sum(sizes) >= len(indices):
+        if sum(sizes) >= len(indices):
             raise ValueError(
                 f'FashionMNISTIDX: class {cls} has {len(indices)} images, '
                 'too few to carve one into each part.')

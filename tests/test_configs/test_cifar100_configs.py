@@ -146,8 +146,8 @@ def test_pair_agrees_with_its_networks_and_checkpoints(name):
         stages = cfg.custom_hooks[0].stages
         assert [stage.width for stage in stages] == list(WIDTHS)
         assert [stage.epochs for stage in stages] == [60] * 4
-        assert cfg.param_scheduler.type == 'CosineRestartLR'
-        assert cfg.param_scheduler.periods == [60] * 4
+        assert cfg.param_scheduler.type == 'StageCosineLR'
+        assert cfg.param_scheduler.stages == stages
     else:
         assert not cfg.get('custom_hooks')
         assert cfg.param_scheduler.milestones == [150, 180, 210]
@@ -258,7 +258,7 @@ def tiny_cfg(name: str, data_root: Path, work_dir: Path) -> Config:
         stages = cfg.custom_hooks[0].stages
         for stage in stages:
             stage.epochs = 1
-        cfg.param_scheduler.periods = [1] * len(stages)
+        cfg.param_scheduler.stages = stages
         cfg.train_cfg.max_epochs = len(stages)
     else:
         cfg.train_cfg.max_epochs = 2

@@ -126,7 +126,8 @@ def test_slimmable_joint_step_under_amp(dtype):
 
 def test_train_tool_pwkd_with_amp_and_channels_last(tmp_path,
                                                     fake_fashion_mnist):
-    config = REPO / 'configs' / 'demo' / 'pwkd_resnet20_resnet8_fmnist.py'
+    config = (REPO / 'configs' / 'benchmark' / 'fmnist' /
+              'pwkd-kd_resnet20_resnet8_1xb128_fmnist-student.py')
     options = [
         f'{loader}.dataset.data_root={fake_fashion_mnist}'
         for loader in ('train_dataloader', 'val_dataloader',
@@ -134,7 +135,8 @@ def test_train_tool_pwkd_with_amp_and_channels_last(tmp_path,
     ]
     options += [
         'model.teacher_ckpt=None', 'train_dataloader.batch_size=16',
-        'val_dataloader.batch_size=16'
+        'val_dataloader.batch_size=16', 'train_cfg.max_epochs=4',
+        'train_cfg.val_interval=1', 'train_dataloader.dataset.per_class=1'
     ]
     proc = run_tool(
         python_tool('tools/train.py', str(config), '--amp',

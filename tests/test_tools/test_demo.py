@@ -1,35 +1,47 @@
-"""tools/demo.py end to end on synthetic Fashion-MNIST-format files."""
+"""tools/demo.py end to end on synthetic Fashion-MNIST-format files, with
+the shipped teacher and with a teacher trained on the spot."""
 import json
 import sys
 
 from conftest import REPO, run_tool
 
+TINY = ('train_dataloader.dataset.per_class=1', 'train_cfg.max_epochs=2',
+        'train_cfg.val_interval=1', 'train_dataloader.batch_size=4')
 
-def test_demo_runs_every_step_and_reports(tmp_path, fake_fashion_mnist):
+
+def demo(work_dir, data_root, *extra):
+    return run_tool([
+        sys.executable, str(REPO / 'tools' / 'demo.py'), '--work-dir',
+        str(work_dir), '--data-root', str(data_root), *extra,
+        '--cfg-options', *TINY
+    ], timeout=900)
+
+
+def test_demo_distils_with_the_shipped_teacher(tmp_path, fake_fashion_mnist):
     work_dir = tmp_path / 'demo'
-    proc = run_tool([
-        sys.executable, str(REPO / 'tools' / 'demo.py'), '--work-dir',
-        str(work_dir), '--data-root', str(fake_fashion_mnist)
-    ], timeout=900)
+    proc = demo(work_dir, fake_fashion_mnist)
     results = json.loads((work_dir / 'results.json').read_text())
-    assert set(results) == {'teacher', 'slimmable', 'student', 'kd', 'pwkd'}
-    for run in ('student', 'kd', 'pwkd'):
-        assert [r['step'] for r in results[run]] == [1, 2, 3, 4]
-    # PWKD's validation scores the teacher at each stage's width.
-    assert [r['teacher/width'] for r in results['pwkd']] == [
-        0.25, 0.5, 0.75, 1.0
-    ]
-    assert all('teacher/top1' in r for r in results['pwkd'])
+    assert set(results) == {'student', 'kd', 'pwkd'}
+    assert all(len(values) == 1 for values in results.values())
+    # One progress line per validated epoch of each run, then its end.
+    for arm in results:
+        assert f'{arm} seed 0: epoch ' in proc.stdout
+        assert f'{arm} seed 0: done, val' in proc.stdout
+    log = next(work_dir.glob('runs/kd_*/*/base/seed0/train.log')).read_text()
+    assert 'slimmable-resnet20_1xb128_fmnist-teacher.pth' in log
     table = (work_dir / 'results.md').read_text()
-    assert 'slimmable teacher, width 0.25' in table
-    assert 'student, PWKD + KD' in table and table in proc.stdout
-    assert (work_dir / 'pwkd_vs_kd.png').stat().st_size > 10_000
+    assert '| PWKD + KD |' in table and 'benchmark' in table
+    assert table in proc.stdout
+    assert (work_dir / 'demo.png').stat().st_size > 10_000
 
-    # A second run reuses the cached teachers.
-    again = run_tool([
-        sys.executable, str(REPO / 'tools' / 'demo.py'), '--work-dir',
-        str(work_dir), '--data-root', str(fake_fashion_mnist),
-        '--skip-student-alone'
-    ], timeout=900)
-    assert 'reusing the teacher' in again.stdout
-    assert 'reusing the slimmable teacher' in again.stdout
+    again = demo(work_dir, fake_fashion_mnist)
+    assert '3 runs, 3 reused, 0 to train' in again.stdout
+
+
+def test_demo_can_train_its_teacher(tmp_path, fake_fashion_mnist):
+    work_dir = tmp_path / 'demo'
+    proc = demo(work_dir, fake_fashion_mnist, '--train-teacher')
+    assert 'training the teacher' in proc.stdout
+    assert 'training the slimmable teacher' in proc.stdout
+    log = next(work_dir.glob('runs/kd_*/*/base/seed0/train.log')).read_text()
+    assert str(work_dir / 'slimmable') in log

@@ -34,12 +34,9 @@ train_dataloader = dict(
         pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
-custom_hooks = [
-    dict(
-        type='PWKDStageHook',
-        stages=[dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)])
-]
-param_scheduler = dict(periods=[1, 1, 1, 1])
+stages = [dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)]
+custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
+param_scheduler = dict(stages=stages)
 train_cfg = dict(max_epochs=4)
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)

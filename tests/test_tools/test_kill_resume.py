@@ -47,15 +47,11 @@ val_dataloader = dict(
     batch_size=8, num_workers=0, persistent_workers=False, dataset=dataset)
 test_dataloader = test_cfg = test_evaluator = None
 epochs = (1, 2, 1, 1)
-custom_hooks = [
-    dict(
-        type='PWKDStageHook',
-        stages=[
-            dict(width=w, epochs=e)
-            for w, e in zip((0.25, 0.5, 0.75, 1.0), epochs)
-        ])
+stages = [
+    dict(width=w, epochs=e) for w, e in zip((0.25, 0.5, 0.75, 1.0), epochs)
 ]
-param_scheduler = dict(periods=list(epochs), restart_weights=[1.0] * 4)
+custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
+param_scheduler = dict(stages=stages)
 train_cfg = dict(max_epochs=sum(epochs))
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)

@@ -95,10 +95,12 @@ def test_config_runs_under_both_train_scripts(tmp_path, fake_fashion_mnist,
                                               script):
     """A config of configs/ trains through our tools/train.py and through
     mmpretrain's own, for which ``custom_imports`` is all it needs."""
-    config = REPO / 'configs' / 'demo' / 'student_resnet8_fmnist.py'
+    config = (REPO / 'configs' / 'benchmark' / 'fmnist' /
+              'resnet8_1xb128_fmnist-student.py')
     run_tool([sys.executable, str(script), str(config), '--work-dir',
               str(tmp_path), '--no-persistent-workers', '--cfg-options',
-              'train_cfg.max_epochs=1', 'train_dataloader.batch_size=16',
+              'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+              'train_dataloader.dataset.per_class=1',
               *_data_options(fake_fashion_mnist)])
     assert (tmp_path / 'epoch_1.pth').exists()
     assert _val_records(_scalars(tmp_path), 1)

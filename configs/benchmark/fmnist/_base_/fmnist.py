@@ -1,0 +1,56 @@
+# The accuracy benchmark's data: Fashion-MNIST from the Debian package
+# dataset-fashion-mnist (gzipped IDX files, official 60k/10k split, 28x28
+# grey). The official training split is carved into fixed, class-balanced,
+# disjoint parts (FashionMNISTIDX.part): 'teacher' (50k images) trains the
+# teacher, 'student' (500 per class) holds the student's small training
+# sets, 'val' (500 per class) scores every run, so that recipes are chosen
+# on it. The official 10k test split is only for the final table
+# (tools/test.py).
+_base_ = ['../../../_base_/default_runtime.py']
+
+data_preprocessor = dict(
+    num_classes=10, mean=[72.94], std=[90.02], to_rgb=False)
+
+train_pipeline = [
+    dict(type='RandomCrop', crop_size=28, padding=2),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='FashionMNISTIDX',
+        split='train',
+        part='student',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1000,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='FashionMNISTIDX',
+        split='train',
+        part='val',
+        pipeline=test_pipeline))
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = dict(
+    batch_size=1000,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='FashionMNISTIDX', split='test', pipeline=test_pipeline))
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
+train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_last=True))
+randomness = dict(seed=0)

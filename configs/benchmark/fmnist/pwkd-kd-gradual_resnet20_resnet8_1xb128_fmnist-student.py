@@ -1,0 +1,9 @@
+# PWKD + KD without stage boundaries: the teacher width is drawn at each
+# iteration, moving from 0.25 to 1.0 over the run (PWKDStageHook's gradual
+# mode), under one cosine LR cycle.
+_base_ = ['pwkd-kd-paper_resnet20_resnet8_1xb128_fmnist-student.py']
+
+custom_hooks = [
+    dict(type='PWKDStageHook', stages={{_base_.stages}}, gradual=True)
+]
+param_scheduler = dict(restart=False)

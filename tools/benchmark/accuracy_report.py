@@ -1,0 +1,208 @@
+"""Tables and plots of the accuracy benchmark, from its JSON results."""
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+from accuracy_runs import CONFIGS
+
+TEACHER_LABELS = dict(teacher='resnet20', slimmable='slimmable resnet20',
+                      slimmable_1ep='slimmable, 1-epoch fine-tune',
+                      slimmable_inplace='slimmable, in-place distilled')
+
+
+def _fmt(mean: float, std: float) -> str:
+    return f'{mean:.2f} +- {std:.2f}'
+
+
+def _seeds(values: Sequence[float]) -> str:
+    return ', '.join(f'{v:.2f}' for v in values)
+
+
+def teacher_table(teachers: Dict[str, dict]) -> List[str]:
+    lines = ['| teacher | split | whole | w0.25 | w0.5 | w0.75 | w1.0 |',
+             '|---|---|---|---|---|---|---|']
+    for name, teacher in teachers.items():
+        for split in ('val', 'test'):
+            metrics = teacher[split]
+            widths = [metrics.get(f'accuracy/top1_w{w}')
+                      for w in ('0.25', '0.5', '0.75', '1.0')]
+            cells = ['' if v is None else f'{v:.2f}' for v in widths]
+            lines.append(f'| {TEACHER_LABELS.get(name, name)} | {split} | '
+                         f'{metrics["accuracy/top1"]:.2f} | '
+                         + ' | '.join(cells) + ' |')
+    return lines
+
+
+def pilot_table(pilot: dict) -> List[str]:
+    lines = ['| cell (images/class x epochs) | images seen | student alone '
+             '| KD | KD - student | 2 x pooled std | paired t |',
+             '|---|---|---|---|---|---|---|']
+    for cell in pilot["cells"].values():
+        diff = cell['kd_minus_student']
+        lines.append(
+            f'| {cell["per_class"]} x {cell["epochs"]} | '
+            f'{10 * cell["per_class"] * cell["epochs"] // 1000}k | '
+            f'{_fmt(cell["student"]["val_mean"], cell["student"]["val_std"])}'
+            f' | {_fmt(cell["kd"]["val_mean"], cell["kd"]["val_std"])} | '
+            f'{diff["diff"]:+.2f} | {diff["two_pooled_std"]:.2f} | '
+            f'{diff["t"]:+.2f} |')
+    lines += ['', '| tau | cell | KD (val) | per seed |', '|---|---|---|---|']
+    for name, arm in pilot['taus'].items():
+        lines.append(f'| {name.rsplit("tau", 1)[1]} | {arm["cell"]} | '
+                     f'{_fmt(arm["val_mean"], arm["val_std"])} | '
+                     f'{_seeds(arm["val_top1"])} |')
+    lines += ['', '| confirmed cell | tau | seeds | KD - student | '
+              '2 x pooled std | paired t | verdict |',
+              '|---|---|---|---|---|---|---|']
+    for c in pilot['confirmations']:
+        lines.append(f'| {c["cell"]} | {c["tau"]} | {len(c["seeds"])} | '
+                     f'{c["diff"]:+.2f} | {c["two_pooled_std"]:.2f} | '
+                     f'{c["t"]:+.2f} | {c["verdict"]} |')
+    return lines
+
+
+def study_table(study: dict) -> List[str]:
+    lines = ['| arm | val top-1 (%) | per seed | - KD | 2 x pooled std | '
+             'paired t |', '|---|---|---|---|---|---|']
+    for arm in study['arms'].values():
+        diff = arm['minus_kd']
+        lines.append(
+            f'| {arm["label"]} | {_fmt(arm["val_mean"], arm["val_std"])} | '
+            f'{_seeds(arm["val_top1"])} | {diff["diff"]:+.2f} | '
+            f'{diff["two_pooled_std"]:.2f} | {diff["t"]:+.2f} |')
+    return lines
+
+
+def final_table(results: dict) -> List[str]:
+    arms, final = results['arms'], results['final']
+    lines = ['| arm | test top-1 (%) | per seed (seeds '
+             f'{", ".join(map(str, final["seeds"]))}) |', '|---|---|---|']
+    for arm in arms.values():
+        lines.append(f'| {arm["label"]} | '
+                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
+                     f'{_seeds(arm["test_top1"])} |')
+    lines += ['', '| comparison (test) | mean difference | 2 x pooled std | '
+              'paired sd | paired t | verdict |', '|---|---|---|---|---|---|']
+    for name, d in final['differences'].items():
+        lines.append(f'| {name} | {d["diff"]:+.2f} | '
+                     f'{d["two_pooled_std"]:.2f} | {d["paired_sd"]:.2f} | '
+                     f'{d["t"]:+.2f} | {d["verdict"]} |')
+    lines += ['', '| arm (validation curves) | epochs to KD - 1 point | '
+              'train seconds to it | train seconds in all | val at the '
+              'cheapest arm\'s time |', '|---|---|---|---|---|']
+    for name, s in final['learning_speed'].items():
+        epochs = '-' if s['epochs_to_target'] is None else \
+            s['epochs_to_target']
+        secs = '-' if s['seconds_to_target'] is None else \
+            f'{s["seconds_to_target"]:.0f}'
+        at = '-' if s['val_at_budget'] is None else \
+            f'{s["val_at_budget"]:.2f}'
+        lines.append(f'| {arms[name]["label"]} | {epochs} | {secs} | '
+                     f'{s["train_seconds"]:.0f} | {at} |')
+    return lines
+
+
+def stage_boundaries(arm: dict, epochs: int) -> List[float]:
+    """Epochs where the arm's PWKD stages start (none for other arms)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(CONFIGS / arm['config']))
+    hooks = [h for h in cfg.get('custom_hooks') or []
+             if h['type'] == 'PWKDStageHook' and not h.get('gradual')]
+    if not hooks:
+        return []
+    lengths = [next(v for k, v in s.items() if k != 'width')
+               for s in hooks[0]['stages']]
+    done, starts = 0.0, []
+    for length in lengths[:-1]:
+        done += length
+        starts.append(epochs * done / sum(lengths))
+    return starts
+
+
+def plot_final(results: dict, path: Path) -> None:
+    """Mean validation accuracy per epoch of each final arm (band: one
+    std), PWKD's stage starts marked."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    epochs = results['pilot']['chosen']['epochs']
+    for arm in results['arms'].values():
+        runs = list(arm['runs'].values())
+        x = [e for e, _ in runs[0]['curve']]
+        per_epoch = list(zip(*[[a for _, a in r['curve']] for r in runs]))
+        mean = [sum(v) / len(v) for v in per_epoch]
+        line, = ax.plot(x, mean, marker='o', markersize=3,
+                        label=f'{arm["label"]} (test {arm["test_mean"]:.2f})')
+        std = [(sum((a - m)**2 for a in v) / max(1, len(v) - 1))**0.5
+               for v, m in zip(per_epoch, mean)]
+        ax.fill_between(x, [m - s for m, s in zip(mean, std)],
+                        [m + s for m, s in zip(mean, std)],
+                        color=line.get_color(), alpha=0.12)
+        for start in stage_boundaries(arm, epochs):
+            ax.axvline(start, color=line.get_color(), ls=':', alpha=0.6)
+    low = min(a['val_mean'] for a in results['arms'].values()) - 12
+    ax.set_ylim(bottom=low)
+    ax.set_xlabel('epoch (dotted: PWKD stage starts)')
+    ax.set_ylabel('validation top-1 (%), mean +- std over seeds')
+    ax.set_title('resnet20 -> resnet8 on Fashion-MNIST, '
+                 f'{results["final"]["cell"]}')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_pilot(pilot: dict, path: Path) -> None:
+    """KD's gain over the student alone per pilot cell, per seed."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cells = list(pilot['cells'].values())
+    for i, cell in enumerate(cells):
+        gains = [k - s for k, s in zip(cell['kd']['val_top1'],
+                                       cell['student']['val_top1'])]
+        ax.scatter([i] * len(gains), gains, color='tab:blue', s=14)
+        ax.bar(i, cell['kd_minus_student']['diff'], color='tab:blue',
+               alpha=0.3)
+    ax.axhline(1.5, color='tab:red', ls='--', label='required gain 1.5')
+    ax.set_xticks(range(len(cells)))
+    ax.set_xticklabels([f'{c["per_class"]}/class\n{c["epochs"]} ep'
+                        for c in cells])
+    ax.set_ylabel('KD - student alone, val top-1 (points)')
+    ax.set_title('Pilot: where does KD help? (bar: mean, dots: seeds)')
+    ax.grid(alpha=0.3, axis='y')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict, folder: Path) -> Path:
+    """Write ``accuracy_tables.md`` and the plots into ``folder``."""
+    parts = ['# Accuracy benchmark: generated tables', '',
+             'Written by `tools/benchmark/accuracy.py` from `accuracy.json`.',
+             '']
+    if 'teachers' in results:
+        parts += ['## Teachers', '', *teacher_table(results['teachers']), '']
+    if 'pilot' in results:
+        pilot = results['pilot']
+        parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
+                  f'Chosen: `{pilot["chosen"]}`', '']
+        plot_pilot(pilot, folder / 'accuracy_pilot.png')
+    if 'study' in results:
+        study = results['study']
+        parts += ['## PWKD recipe study (validation)', '',
+                  *study_table(study), '',
+                  f'Best LR shape: `{study["best_lr"]}`; best recipe: '
+                  f'`{study["best_recipe"]["name"]}`; DKD warm-up chosen: '
+                  f'{study["dkd_warmup"]}', '']
+    if 'final' in results:
+        parts += ['## Final table (test)', '', *final_table(results), '']
+        plot_final(results, folder / 'accuracy.png')
+    path = folder / 'accuracy_tables.md'
+    path.write_text('\n'.join(parts))
+    return path

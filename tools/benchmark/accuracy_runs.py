@@ -1,0 +1,271 @@
+"""Runs of the accuracy benchmark: ordinary ``tools/train.py`` runs of the
+configs in ``configs/benchmark/fmnist/``, trained once and reused.
+
+A run is a config, a few ``--cfg-options`` and a seed. Its folder is named
+by what it trains (config, regime cell, options), so the same run asked
+for by two phases of the benchmark is trained once. A finished run leaves a
+``done`` file with its wall time; a killed one is trained again.
+"""
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / 'configs' / 'benchmark' / 'fmnist'
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A regime: the student's images per class and its epochs."""
+
+    per_class: int
+    epochs: int
+
+    @property
+    def slug(self) -> str:
+        return f'pc{self.per_class}_e{self.epochs}'
+
+    @property
+    def samples(self) -> int:
+        """Training images seen, the cost of a run (10 classes)."""
+        return 10 * self.per_class * self.epochs
+
+    def options(self) -> Tuple[str, ...]:
+        """``--cfg-options`` that put a benchmark config in this cell."""
+        return (f'train_dataloader.dataset.per_class={self.per_class}',
+                f'train_cfg.max_epochs={self.epochs}',
+                f'train_cfg.val_interval={max(1, self.epochs // 10)}')
+
+
+@functools.lru_cache(maxsize=None)
+def config_cell(config: str) -> Cell:
+    """The cell a benchmark config trains in by default (read in the main
+    thread: mmengine's config loading is not thread-safe)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(CONFIGS / config))
+    return Cell(cfg.per_class, cfg.epochs)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run.
+
+    Args:
+        config (str): File name under ``configs/benchmark/fmnist/``.
+        cell (Cell): The regime; options are added where it differs from
+            the config's own.
+        seed (int): ``randomness.seed``.
+        options (tuple): Extra ``key=value`` options, e.g. a loss's tau.
+        tag (str): Names the extra options in the run's folder.
+    """
+
+    config: str
+    cell: Cell
+    seed: int
+    options: Tuple[str, ...] = ()
+    tag: str = 'base'
+    extra: Tuple[str, ...] = field(default=(), compare=False)
+
+    def folder(self, root: Path) -> Path:
+        return (root / 'runs' / Path(self.config).stem / self.cell.slug /
+                self.tag / f'seed{self.seed}')
+
+    def command(self, root: Path) -> List[str]:
+        cell = () if config_cell(self.config) == self.cell else \
+            self.cell.options()
+        return [
+            sys.executable,
+            str(REPO / 'tools' / 'train.py'),
+            str(CONFIGS / self.config), '--work-dir',
+            str(self.folder(root)), '--cfg-options',
+            f'randomness.seed={self.seed}', *cell, *self.options, *self.extra
+        ]
+
+
+def last_checkpoint(work_dir: Path) -> Optional[Path]:
+    """The checkpoint named by mmengine's ``last_checkpoint`` file."""
+    pointer = work_dir / 'last_checkpoint'
+    if not pointer.exists():
+        return None
+    path = Path(pointer.read_text().strip())
+    return path if path.exists() else None
+
+
+def scalars(work_dir: Path) -> List[dict]:
+    """Records of the newest run in ``work_dir`` (mmengine's scalars)."""
+    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    if not logs:
+        return []
+    records = []
+    for line in logs[-1].read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:  # a line still being written
+            break
+    return records
+
+
+def val_history(work_dir: Path) -> List[dict]:
+    """Validation records of the newest run in ``work_dir``."""
+    return [r for r in scalars(work_dir) if 'accuracy/top1' in r]
+
+
+def train_seconds_at(work_dir: Path) -> Dict[int, float]:
+    """Iteration -> training wall time so far (the summed iteration times
+    of a run logged at every iteration; validation excluded)."""
+    total, at = 0.0, {}
+    for record in scalars(work_dir):
+        if 'loss' in record and 'time' in record:
+            total += record['time']
+            at[record['iter']] = total
+    return at
+
+
+def execute(command: List[str], log: Path,
+            threads: Optional[int] = None) -> float:
+    """Run ``command`` in the repo with its output in ``log``; returns the
+    wall time in seconds."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    start = time.time()
+    with open(log, 'w') as out:
+        proc = subprocess.run(
+            command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f'{" ".join(command)}\nfailed (exit {proc.returncode}); see {log}')
+    return time.time() - start
+
+
+def train_once(config: str, work_dir: Path, options: Sequence[str],
+               what: str) -> Path:
+    """Train a teacher once (two threads); a finished run is reused."""
+    checkpoint = last_checkpoint(work_dir)
+    if checkpoint is not None and (work_dir / 'done').exists():
+        print(f'==> reusing the {what}: {checkpoint}', flush=True)
+        return checkpoint
+    command = [sys.executable, str(REPO / 'tools' / 'train.py'),
+               str(CONFIGS / config), '--work-dir', str(work_dir),
+               '--cfg-options', *options]
+    print(f'==> training the {what}:\n    {" ".join(command)}', flush=True)
+    seconds = execute(command, work_dir / 'train.log')
+    (work_dir / 'done').write_text(f'{seconds:.1f}\n')
+    print(f'    done in {seconds:.0f} s: {val_history(work_dir)[-1]}',
+          flush=True)
+    return last_checkpoint(work_dir)
+
+
+def _label(run: Run) -> str:
+    return f'{Path(run.config).stem} {run.cell.slug} {run.tag} seed {run.seed}'
+
+
+def run_all(runs: Sequence[Run], root: Path, jobs: int,
+            label: Callable[[Run], str] = _label,
+            epochs: bool = False) -> None:
+    """Train every run not finished before, ``jobs`` at a time (one thread
+    each), printing a line per finished run (with ``epochs``, per
+    validated epoch too) with the ETA."""
+    todo = [run for run in dict.fromkeys(runs)
+            if not (run.folder(root) / 'done').exists()]
+    print(f'==> {len(set(runs))} runs, {len(set(runs)) - len(todo)} reused, '
+          f'{len(todo)} to train ({jobs} at a time)', flush=True)
+    if not todo:
+        return
+    start = time.time()
+    cost = sum(run.cell.samples for run in todo)
+    number = {run: k for k, run in enumerate(todo, 1)}
+    commands = {run: run.command(root) for run in todo}
+
+    def one(run: Run) -> float:
+        folder = run.folder(root)
+        seconds = execute(commands[run], folder / 'train.log', threads=1)
+        (folder / 'done').write_text(f'{seconds:.1f}\n')
+        return seconds
+
+    def line(run: Run, what: str, done: float) -> None:
+        elapsed = time.time() - start
+        eta = elapsed / done * (cost - done) if done else float('nan')
+        print(f'[run {number[run]}/{len(todo)}] {label(run)}: {what}; '
+              f'elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min',
+              flush=True)
+
+    finished, seen = 0.0, {run: 0 for run in todo}
+    with ThreadPoolExecutor(jobs) as pool:
+        pending = {pool.submit(one, run): run for run in todo}
+        while pending:
+            done, _ = wait(pending, timeout=2, return_when=FIRST_COMPLETED)
+            running = [r for f, r in pending.items() if f.running()]
+            partial = 0.0
+            for run in running:
+                history = val_history(run.folder(root))
+                if history:
+                    partial += run.cell.samples * history[-1]['step'] / \
+                        run.cell.epochs
+                if epochs and len(history) > seen[run]:
+                    seen[run] = len(history)
+                    record = history[-1]
+                    line(run, f'epoch {record["step"]}/{run.cell.epochs}, '
+                         f'val {record["accuracy/top1"]:.2f}%',
+                         finished + partial)
+            for future in done:
+                run = pending.pop(future)
+                seconds = future.result()
+                finished += run.cell.samples
+                top1 = val_history(run.folder(root))[-1]['accuracy/top1']
+                line(run, f'done, val {top1:.2f}% in {seconds:.0f} s',
+                     finished)
+
+
+def val_result(run: Run, root: Path) -> dict:
+    """Final validation accuracy, curve and wall time of a finished run."""
+    folder = run.folder(root)
+    history = val_history(folder)
+    seconds_at = train_seconds_at(folder)
+    return dict(
+        val_top1=history[-1]['accuracy/top1'],
+        curve=[[r['step'], r['accuracy/top1']] for r in history],
+        train_seconds=[seconds_at.get(r['step'] * _iters_per_epoch(folder))
+                       for r in history],
+        seconds=float((folder / 'done').read_text()))
+
+
+def _iters_per_epoch(folder: Path) -> int:
+    records = [r for r in scalars(folder) if 'loss' in r]
+    epochs = [r['epoch'] for r in records]
+    last_epoch = max(epochs)
+    return max(r['iter'] for r in records) // last_epoch
+
+
+def score_test(config: str, checkpoint: Path, folder: Path,
+               options: Sequence[str]) -> Dict[str, float]:
+    """Test-set metrics of a checkpoint, scored once by ``tools/test.py``
+    and kept in ``folder/test_metrics.json``."""
+    out = folder / 'test_metrics.json'
+    if not out.exists():
+        command = [
+            sys.executable,
+            str(REPO / 'tools' / 'test.py'),
+            str(CONFIGS / config),
+            str(checkpoint), '--work-dir',
+            str(folder / 'test'), '--out',
+            str(out), '--cfg-options', *options
+        ]
+        execute(command, folder / 'test.log', threads=2)
+    return json.loads(out.read_text())
+
+
+def test_top1(run: Run, root: Path) -> float:
+    """Test-set top-1 of a finished run's last checkpoint."""
+    folder = run.folder(root)
+    return score_test(run.config, last_checkpoint(folder), folder,
+                      [*run.options, *run.extra])['accuracy/top1']
