@@ -6,6 +6,7 @@ When CUDA is unavailable we initialise a gloo process group ourselves before
 the Runner is built; the Runner then finds it initialised and skips its own
 set-up. With CUDA nothing changes.
 """
+import gc
 import os
 
 import torch
@@ -62,8 +63,13 @@ def shutdown_distributed() -> None:
 
     A barrier first: a rank that tears its gloo connections down while
     another is still in a collective makes the other abort at exit
-    ("terminate called without an active exception").
+    ("terminate called without an active exception"). Garbage first too:
+    a finished runner sits in reference cycles, and its DDP reducer keeps
+    the gloo process group alive past ``destroy_process_group``, until
+    the interpreter tears it down with its worker threads still running,
+    which aborts the same way.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()
         torch_dist.barrier()
         torch_dist.destroy_process_group()
