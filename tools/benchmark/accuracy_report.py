@@ -88,7 +88,7 @@ def final_table(results: dict) -> List[str]:
                      f'{d["t"]:+.2f} | {d["verdict"]} |')
     lines += ['', '| arm (validation curves) | epochs to KD - 1 point | '
               'train seconds to it | train seconds in all | val at the '
-              'cheapest arm\'s time |', '|---|---|---|---|---|']
+              'cheapest distillation arm\'s time |', '|---|---|---|---|---|']
     for name, s in final['learning_speed'].items():
         epochs = '-' if s['epochs_to_target'] is None else \
             s['epochs_to_target']
@@ -148,7 +148,7 @@ def plot_final(results: dict, path: Path) -> None:
     ax.set_title('resnet20 -> resnet8 on Fashion-MNIST, '
                  f'{results["final"]["cell"]}')
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='lower right')
+    ax.legend(fontsize=7, loc='upper left')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
