@@ -220,3 +220,49 @@ def test_lr_restarts_that_drift_from_the_stages_stop_the_run(cfg):
     hook = PWKDStageHook(stages=[dict(width=w, ratio=1) for w in WIDTHS])
     with pytest.raises(ValueError, match='would restart mid-stage'):
         hook.before_train(_lr_runner(cfg))
+
+
+def _checkpoint_of(hook: PWKDStageHook) -> dict:
+    checkpoint = dict(meta=dict(epoch=2))
+    hook.before_save_checkpoint(fake_runner(), checkpoint)
+    return checkpoint
+
+
+def test_resume_with_other_stages_is_refused_naming_both():
+    saved = _checkpoint_of(PWKDStageHook(stages=stages()))
+    assert saved['meta']['pwkd_stages']['lengths'] == [2, 2, 2, 2]
+    changed = PWKDStageHook(stages=[
+        dict(width=w, epochs=e) for w, e in zip(WIDTHS, (1, 2, 2, 3))])
+    changed.after_load_checkpoint(fake_runner(), saved)
+    with pytest.raises(ValueError, match=r'trained with stages .*\[2, 2, 2, '
+                       r'2\].*the config gives .*\[1, 2, 2, 3\]'):
+        changed.before_train(fake_runner(epoch=2))
+
+
+def test_resume_with_the_same_stages_or_an_explicit_change_passes():
+    saved = _checkpoint_of(PWKDStageHook(stages=stages()))
+    same = PWKDStageHook(stages=stages())
+    same.after_load_checkpoint(fake_runner(), saved)
+    same.before_train(fake_runner(epoch=2))
+    changed = PWKDStageHook(
+        stages=[dict(width=w, epochs=e) for w, e in zip(WIDTHS, (1, 2, 2, 3))],
+        allow_schedule_change=True)
+    changed.after_load_checkpoint(fake_runner(), saved)
+    runner = fake_runner(epoch=2)
+    changed.before_train(runner)
+    assert runner.model.widths == [0.5]  # epoch 3 is in the new stage 2
+
+
+def test_load_from_another_schedule_starts_a_new_run():
+    """``load_from`` (no progress restored) is a new run, not a resume."""
+    saved = _checkpoint_of(PWKDStageHook(stages=stages()))
+    other = PWKDStageHook(stages=stages(epochs=2)[:2] + [
+        dict(width=0.75, epochs=1), dict(width=1.0, epochs=3)])
+    other.after_load_checkpoint(fake_runner(), saved)
+    other.before_train(fake_runner(epoch=0))
+
+
+def test_stage_cosine_lr_state_leaves_the_stages_to_the_config():
+    runner = _lr_runner(dict(type='StageCosineLR',
+                             stages=[dict(width=w, ratio=1) for w in WIDTHS]))
+    assert 'ends' not in runner.param_schedulers[0].state_dict()

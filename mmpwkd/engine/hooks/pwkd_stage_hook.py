@@ -83,6 +83,10 @@ class PWKDStageHook(Hook):
             after the last middle the last). Draws depend only on the seed
             and the iteration, so a resumed run draws the same.
             Defaults to False.
+        allow_schedule_change (bool): Resume a checkpoint written with
+            other stages and continue with the stages given here. Without
+            it such a resume stops, naming both schedules.
+            Defaults to False.
     """
 
     priority = 'HIGH'  # before the iteration's other hooks see the model
@@ -91,13 +95,18 @@ class PWKDStageHook(Hook):
                  stages: Sequence[dict],
                  allow_partial_end: bool = False,
                  any_order: bool = False,
-                 gradual: bool = False) -> None:
+                 gradual: bool = False,
+                 allow_schedule_change: bool = False) -> None:
         self.widths, self.lengths, self.unit = parse_stages(stages, OWNER)
         _check_order(self.widths, allow_partial_end, any_order)
-        if not isinstance(gradual, bool):
-            raise ValueError(f'{OWNER}: gradual must be a bool, got '
-                             f'{gradual!r}')
+        for name, flag in (('gradual', gradual),
+                           ('allow_schedule_change', allow_schedule_change)):
+            if not isinstance(flag, bool):
+                raise ValueError(f'{OWNER}: {name} must be a bool, got '
+                                 f'{flag!r}')
         self.gradual = gradual
+        self.allow_schedule_change = allow_schedule_change
+        self._saved_schedule: Optional[dict] = None
         # Stage ends in the unit of progress (epochs, else iterations);
         # ratio stages are scaled to the run in before_train.
         self._ends: List[int] = []
@@ -141,6 +150,7 @@ class PWKDStageHook(Hook):
                 f'{OWNER}: the stage {self.unit} {self.lengths} sum to '
                 f'{self._ends[-1]}, but train_cfg.{key} is {total}')
         self._check_lr_restarts(runner, total)
+        self._check_resumed_schedule(runner)
         model = self._model(runner)
         if not hasattr(model, 'set_teacher_width'):
             raise TypeError(f'{OWNER} needs a model with set_teacher_width '
@@ -176,6 +186,33 @@ class PWKDStageHook(Hook):
                     'restart mid-stage or stop before the run ends. Give '
                     "the same stage list to the scheduler (type='"
                     "StageCosineLR', stages=stages).")
+
+    @property
+    def schedule(self) -> dict:
+        """The schedule as checkpoints record it."""
+        return dict(widths=list(self.widths), lengths=list(self.lengths),
+                    unit=self.unit, gradual=self.gradual)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})['pwkd_stages'] = self.schedule
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._saved_schedule = checkpoint.get('meta', {}).get('pwkd_stages')
+
+    def _check_resumed_schedule(self, runner) -> None:
+        """A resumed run (progress restored) must keep its stages: with
+        other stages the widths would follow the new ones and a restored
+        LR schedule the old ones."""
+        saved = self._saved_schedule
+        resumed = runner.iter > 0 or runner.epoch > 0
+        if (saved is None or not resumed or saved == self.schedule
+                or self.allow_schedule_change):
+            return
+        raise ValueError(
+            f'{OWNER}: the checkpoint being resumed was trained with stages '
+            f'{saved}, but the config gives {self.schedule}. Resume with the '
+            'stages it was trained with, or set allow_schedule_change=True '
+            'to continue with the new ones.')
 
     def _width_at(self, iteration: int, total: int) -> float:
         """The gradual curriculum's draw for ``iteration``."""

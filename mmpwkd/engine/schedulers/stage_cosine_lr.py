@@ -117,6 +117,15 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
             return None
         return [self.begin + step for step in [0, *self.ends]]
 
+    def state_dict(self) -> dict:
+        """The scheduler's state, without the stage ends: they derive from
+        the config, so a resume with new stages (which
+        ``PWKDStageHook(allow_schedule_change=True)`` allows) follows the
+        new stages in the LR as in the widths."""
+        state = super().state_dict()
+        state.pop('ends', None)
+        return state
+
     def factor(self, step: int) -> float:
         """The LR at ``step`` (from ``begin``) relative to the base LR,
         before ``eta_min`` is mixed in."""
