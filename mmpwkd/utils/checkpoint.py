@@ -10,7 +10,7 @@ example ``os.system``) is still refused by torch.
 mmengine 0.10.7 loads every URL it accepts (``http(s)://``, ``mmcls://``,
 ``open-mmlab://``, ``torchvision://``, ``modelzoo://``) through one module
 global, ``mmengine.runner.checkpoint.load_url``, which is torch.hub's
-``load_state_dict_from_url`` with its default ``weights_only=False``: a
+``load_state_dict_from_url``, whose ``weights_only`` defaults to False: a
 hostile file behind a URL (or in the hub cache under its name) runs its
 pickle. We replace that global with a weights-only loader: a measured bug
 of the pinned stack, fixed at the one place all URL schemes share.
