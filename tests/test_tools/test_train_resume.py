@@ -68,6 +68,43 @@ def test_resume_continues_like_uninterrupted_run(tmp_path, image_folder):
     _assert_resume_matches(full, resumed)
 
 
+# tiny_cls.py in an iteration-based loop: 10 iterations of batch 8 over 32
+# images (4 an epoch of the sampler), a checkpoint every 3.
+ITER_CONFIG = """
+_base_ = [{base!r}]
+train_cfg = dict(_delete_=True, by_epoch=False, max_iters=10,
+                 val_interval=5)
+param_scheduler = dict(by_epoch=False, milestones=[8])
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=3))
+log_processor = dict(by_epoch=False)
+"""
+
+
+def test_iteration_loop_resume_continues_like_uninterrupted_run(
+        tmp_path, image_folder):
+    """An iteration-based loop with a random flip: the resumed run skips the
+    six consumed batches (across an epoch of the sampler) and must still
+    draw the flips that the uninterrupted run drew."""
+    config = tmp_path / 'tiny_cls_iters.py'
+    config.write_text(ITER_CONFIG.format(base=str(REPO / CONFIG)))
+    options = ['--cfg-options', *_data_options(image_folder)]
+    full, resumed = tmp_path / 'full', tmp_path / 'resumed'
+    run_tool(python_tool('tools/train.py', str(config), '--work-dir',
+                         str(full), *options))
+    run_tool(python_tool('tools/train.py', str(config), '--work-dir',
+                         str(resumed), '--resume', str(full / 'iter_6.pth'),
+                         *options))
+    resumed_losses = [(r['iter'], r['loss']) for r in _scalars(resumed)
+                      if 'loss' in r]
+    assert [it for it, _ in resumed_losses] == [7, 8, 9, 10]
+    assert resumed_losses == [(r['iter'], r['loss']) for r in _scalars(full)
+                              if 'loss' in r and r['iter'] > 6]
+    final_full = _weights(full / 'iter_10.pth')
+    final_resumed = _weights(resumed / 'iter_10.pth')
+    for key, value in final_full.items():
+        assert torch.equal(value, final_resumed[key]), key
+
+
 def _dist_train(work_dir: Path, port: int, *args: str) -> None:
     env_cmd = ['env', f'PORT={port}', 'bash', 'tools/dist_train.sh', CONFIG,
                '2', '--work-dir', str(work_dir), *args]

@@ -4,14 +4,21 @@ mmengine seeds each run once at start-up and does not save random states,
 so a resumed run's augmentations differ from the uninterrupted run's. This
 hook stores every rank's Python, numpy and torch states in each checkpoint
 and restores them on resume.
+
+An iteration-based loop resumed mid-way skips the consumed batches by
+loading them (mmengine 0.10.7's ``IterBasedTrainLoop.run``), after the
+states were restored: the skipped batches' augmentations would draw from
+them. The hook therefore has the skip put the states back after each
+skipped batch, so the first new batch draws what the uninterrupted run drew.
 """
 import random
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
 
 from mmpwkd.registry import HOOKS
 
@@ -38,6 +45,29 @@ def set_rng_state(state: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state(state['cuda'])
 
 
+class _SkipWithoutDrawing:
+    """Wraps a train loop's data iterator for its first ``skip`` batches:
+    each is loaded with the random states put back afterwards; then the loop
+    gets its own iterator back."""
+
+    def __init__(self, loop: IterBasedTrainLoop, skip: int) -> None:
+        self._loop = loop
+        self._iterator: Iterator = loop.dataloader_iterator
+        self._skip = skip
+
+    def __iter__(self) -> '_SkipWithoutDrawing':
+        return self
+
+    def __next__(self) -> Any:
+        state = get_rng_state()
+        batch = next(self._iterator)
+        set_rng_state(state)
+        self._skip -= 1
+        if self._skip == 0:
+            self._loop.dataloader_iterator = self._iterator
+        return batch
+
+
 @HOOKS.register_module()
 class RNGStateHook(Hook):
     """Save every rank's random states in checkpoints; restore on resume.
@@ -53,6 +83,7 @@ class RNGStateHook(Hook):
 
     def __init__(self) -> None:
         self._gathered: Optional[List[Dict[str, Any]]] = None
+        self._restored = False
 
     def _gather(self) -> None:
         if get_dist_info()[1] > 1:
@@ -82,4 +113,14 @@ class RNGStateHook(Hook):
                 'interrupted run.')
             return
         set_rng_state(states[rank])
+        self._restored = True
         runner.logger.info('Restored the random states of the checkpoint.')
+
+    def before_train_epoch(self, runner) -> None:
+        loop = runner.train_loop
+        # Called by IterBasedTrainLoop.run right before it skips the
+        # consumed batches.
+        if (self._restored and isinstance(loop, IterBasedTrainLoop)
+                and loop.iter > 0):
+            loop.dataloader_iterator = _SkipWithoutDrawing(loop, loop.iter)
+        self._restored = False
