@@ -4,6 +4,7 @@ import argparse
 import mmengine
 from mmengine.config import Config
 
+from mmpwkd.utils.checkpoint_fit import check_checkpoint_fits
 from mmpwkd.utils.cli import add_common_args, build_runner
 from mmpwkd.utils.dist import shutdown_distributed
 
@@ -25,7 +26,10 @@ def main() -> None:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    metrics = build_runner(cfg, args).test()
+    runner = build_runner(cfg, args)
+    # mmengine would score weights that do not fit with a warning only.
+    check_checkpoint_fits(runner.model, args.checkpoint)
+    metrics = runner.test()
     shutdown_distributed()
     if args.out:
         mmengine.dump(metrics, args.out)

@@ -14,11 +14,14 @@ model_wrapper_cfg = dict(type='mmpwkd.DeviceAwareDDP', broadcast_buffers=True)
 # A default hook, so that configs can set custom_hooks without losing it.
 default_hooks = dict(
     rng_state=dict(type='RNGStateHook'),
+    # A resume refuses a checkpoint of another config or model.
+    run_fingerprint=dict(type='RunFingerprintHook'),
     # Fail fast: a NaN/Inf loss stops training before it reaches the
     # weights; images whose channels the models do not take stop it at the
-    # first batch.
+    # first batch, data with more classes than a head before it.
     non_finite_loss=dict(type='NonFiniteLossHook'),
     input_channels=dict(type='InputChannelsHook'),
+    num_classes=dict(type='NumClassesHook'),
     # A kill at any moment leaves the work dir resumable: a checkpoint is
     # written to a temporary file and renamed into place, last_checkpoint
     # is replaced atomically, and old checkpoints are deleted last.

@@ -150,7 +150,9 @@ def test_kill_during_checkpoint_write_keeps_work_dir_resumable(
     survivor = work_dir / ('epoch_2.pth' if overwrite else 'epoch_1.pth')
     before = survivor.read_bytes() if overwrite else None
 
-    stalled = tmp_path / 'stalled.py'
+    # The same file name: a resume refuses another config's checkpoint.
+    (tmp_path / 'variant').mkdir()
+    stalled = tmp_path / 'variant' / CONFIG.name
     stalled.write_text(
         STALLED.format(base=str(CONFIG), target=target, marker=str(marker)))
     _kill_when_stalled(

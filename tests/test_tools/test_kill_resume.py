@@ -78,7 +78,9 @@ def _write_configs(folder: Path, data_root: Path,
         TINY_PWKD.format(
             base=str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py'),
             data_root=str(data_root)))
-    killed = folder / 'tiny_pwkd_killed.py'
+    # The same file name: a resume refuses another config's checkpoint.
+    (folder / 'self_kill').mkdir(exist_ok=True)
+    killed = folder / 'self_kill' / 'tiny_pwkd.py'
     killed.write_text(KILLED.format(base=str(base), at_iter=at_iter))
     return base, killed
 

@@ -6,9 +6,18 @@ mmengine 0.10.7's ``CheckpointHook`` deletes the checkpoint that falls out of
 pointer naming a deleted file, or an empty pointer, and ``--resume`` fails.
 This hook writes the checkpoint first, then replaces the pointer atomically,
 and deletes old checkpoints last.
+
+Two runs training into one work dir at once would delete each other's
+checkpoints and point ``last_checkpoint`` at the other's. The hook holds an
+exclusive lock (``flock``) on the checkpoint folder from the start of
+training to its end; a second run stops before its first iteration, naming
+the folder. The kernel drops the lock when its process dies, so a killed run
+never leaves a folder locked.
 """
+import fcntl
+import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -29,6 +38,18 @@ class AtomicCheckpointHook(CheckpointHook):
     Args:
         **kwargs: The arguments of mmengine's ``CheckpointHook``, unchanged.
     """
+
+    _lock: Optional[int] = None
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if is_main_process() and osp.isdir(self.out_dir):
+            self._lock = _lock_folder(self.out_dir)
+
+    def after_run(self, runner) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def _save_checkpoint_with_step(self, runner, step: int,
                                    meta: dict) -> None:
@@ -74,3 +95,20 @@ class AtomicCheckpointHook(CheckpointHook):
         runner.message_hub.update_info('keep_ckpt_ids',
                                        list(self.keep_ckpt_ids))
         return stale
+
+
+
+def _lock_folder(path: str) -> int:
+    """Hold an exclusive lock on the folder ``path``; fail at once when
+    another process holds it. Returns the descriptor that holds it."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise RuntimeError(
+            f'AtomicCheckpointHook: {path} is in use by another training '
+            'run that is still going; two runs in one work dir would delete '
+            "and overwrite each other's checkpoints. Give this run its own "
+            '--work-dir, or wait for that one to end.') from None
+    return handle
