@@ -4,9 +4,9 @@
 # restarts at each stage (cosine within a stage), each restart warmed up
 # over the first 10% of its stage: the shape our Fashion-MNIST study chose
 # on validation (docs/benchmarks/accuracy.md). The paper's recipe, without
-# the warm-up, is paper_r34_r18_in1k.py. Total epochs, data and batch
-# (8x32) are those of the vanilla KD baseline.
-_base_ = ['../kd/r34_r18_in1k.py']
+# the warm-up, is pwkd-kd-paper_resnet34_resnet18_8xb32_in1k.py. Total
+# epochs, data and batch (8x32) are those of the vanilla KD baseline.
+_base_ = ['../kd/kd_resnet34_resnet18_8xb32_in1k.py']
 
 widths = (0.25, 0.5, 0.75, 1.0)
 stage_epochs = 25
@@ -15,8 +15,8 @@ stages = [dict(width=width, epochs=stage_epochs) for width in widths]
 model = dict(
     teacher=dict(
         type='SlimmableClassifier', widths=widths, eval_all_widths=False),
-    # Produced by configs/slimmable_teacher/slimmable_r34_in1k.py.
-    teacher_ckpt='work_dirs/slimmable_r34_in1k/epoch_10.pth')
+    # Produced by configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py.
+    teacher_ckpt='work_dirs/slimmable_resnet34_8xb32_in1k/epoch_10.pth')
 
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
 

@@ -21,8 +21,14 @@ CONFIGS = sorted(
     str(path.relative_to(REPO))
     for folder in ('kd', 'pwkd')
     for path in (REPO / 'configs' / folder).glob('*.py'))
-VARIANTS = ('r34_r18_in1k.py', 'dkd_r34_r18_in1k.py',
-            'fitnet_r34_r18_in1k.py')
+# (KD config, its PWKD version): configs/kd/X and configs/pwkd/Y.
+VARIANTS = (
+    ('kd_resnet34_resnet18_8xb32_in1k.py', 'r34_r18_in1k.py'),
+    ('dkd_resnet34_resnet18_8xb32_in1k.py',
+     'pwkd-dkd_resnet34_resnet18_8xb32_in1k.py'),
+    ('fitnet-kd_resnet34_resnet18_8xb32_in1k.py',
+     'pwkd-fitnet-kd_resnet34_resnet18_8xb32_in1k.py'),
+)
 # ResNets 8x narrower for training on CPU: 8 stem/base channels.
 SHRINK = 8
 
@@ -98,9 +104,10 @@ def test_config_builds_and_computes_its_losses(config):
     assert all(math.isfinite(v.item()) for v in losses.values())
 
 
-@pytest.mark.parametrize('name', VARIANTS)
-def test_pwkd_differs_from_kd_only_in_schedule(name):
-    kd, pwkd = _load(f'configs/kd/{name}'), _load(f'configs/pwkd/{name}')
+@pytest.mark.parametrize('kd_name,pwkd_name', VARIANTS)
+def test_pwkd_differs_from_kd_only_in_schedule(kd_name, pwkd_name):
+    kd = _load(f'configs/kd/{kd_name}')
+    pwkd = _load(f'configs/pwkd/{pwkd_name}')
     for key in ('student', 'distill_losses', 'student_loss_weight'):
         assert pwkd.model[key] == kd.model[key], key
     assert [hook.type for hook in pwkd.custom_hooks] == ['PWKDStageHook']
@@ -108,7 +115,7 @@ def test_pwkd_differs_from_kd_only_in_schedule(name):
     assert pwkd.train_cfg.max_epochs == kd.train_cfg.max_epochs == 100
     # DKD replaces the inherited KD term; FitNet hints are added to it.
     losses = set(pwkd.model.distill_losses)
-    assert ('loss_kd' in losses) == (not name.startswith('dkd'))
+    assert ('loss_kd' in losses) == (not kd_name.startswith('dkd'))
 
 
 @pytest.mark.parametrize('folder', ['kd', 'pwkd'])
@@ -138,8 +145,10 @@ def _clone(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in module.state_dict().items()}
 
 
-@pytest.mark.parametrize('config', ['configs/pwkd/dkd_r34_r18_in1k.py',
-                                    'configs/pwkd/fitnet_r34_r18_in1k.py'])
+@pytest.mark.parametrize('config', [
+    'configs/pwkd/pwkd-dkd_resnet34_resnet18_8xb32_in1k.py',
+    'configs/pwkd/pwkd-fitnet-kd_resnet34_resnet18_8xb32_in1k.py'
+])
 def test_pwkd_variant_trains_all_stages(config, tmp_path, image_folder):
     runner = Runner.from_cfg(tiny_cfg(config, image_folder, tmp_path))
     model = runner.model

@@ -21,7 +21,8 @@ from conftest import REPO
 
 FOLDER = REPO / 'configs' / 'slimmable_teacher'
 CONFIGS = sorted(path.name for path in FOLDER.glob('*.py'))
-BASE = 'slimmable_r34_in1k.py'
+BASE = 'slimmable_resnet34_8xb32_in1k.py'
+INPLACE = 'slimmable-inplace_resnet34_8xb32_in1k.py'
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
 
 
@@ -51,7 +52,7 @@ def stock_checkpoint(tmp_path_factory) -> Path:
 
 
 def test_folder_holds_the_expected_configs():
-    assert CONFIGS == [BASE, 'slimmable_r34_in1k_inplace.py']
+    assert CONFIGS == sorted([BASE, INPLACE])
 
 
 @pytest.mark.parametrize('name', CONFIGS)
@@ -61,7 +62,7 @@ def test_config_builds_a_slimmable_resnet34(name):
     model = MODELS.build(cfg.model)
     assert isinstance(model, SlimmableClassifier)
     assert model.widths == WIDTHS
-    assert model.inplace_distill == name.endswith('_inplace.py')
+    assert model.inplace_distill == (name == INPLACE)
     assert model.backbone.layer4[0].conv1.channels_per_width == {
         0.25: 128,
         0.5: 256,
@@ -85,12 +86,13 @@ def test_schedule_is_the_documented_fine_tuning():
                                                        1, 10)
     assert cosine.T_max == cosine.end - cosine.begin
     # Starts from the very checkpoint that the KD baseline's teacher uses.
-    kd = Config.fromfile(str(REPO / 'configs' / 'kd' / 'r34_r18_in1k.py'))
+    kd = Config.fromfile(
+        str(REPO / 'configs' / 'kd' / 'kd_resnet34_resnet18_8xb32_in1k.py'))
     assert cfg.load_from == kd.model.teacher_ckpt
 
 
 def test_inplace_variant_changes_only_the_training_targets():
-    base, inplace = _load(BASE), _load('slimmable_r34_in1k_inplace.py')
+    base, inplace = _load(BASE), _load(INPLACE)
     extra = {'inplace_distill', 'distill_temperature'}
     assert {k: v for k, v in inplace.model.items() if k not in extra} == \
         dict(base.model)

@@ -81,7 +81,8 @@ def test_pwkd_config_runs_all_stages(tmp_path, image_folder):
 
 
 def test_kd_config_is_one_stage_at_full_width(tmp_path, image_folder):
-    cfg = tiny_cfg('configs/kd/r34_r18_in1k.py', image_folder, tmp_path)
+    cfg = tiny_cfg('configs/kd/kd_resnet34_resnet18_8xb32_in1k.py',
+                   image_folder, tmp_path)
     cfg.train_cfg.max_epochs = 1
     runner = Runner.from_cfg(cfg)
     seen = _record_teacher_channels(runner)

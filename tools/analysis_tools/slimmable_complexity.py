@@ -30,7 +30,8 @@ work dir (``--work-dir``, else the config's ``work_dir``, else
 Example::
 
     python tools/analysis_tools/slimmable_complexity.py \\
-        configs/slimmable_teacher/slimmable_r34_in1k.py --shape 224 224
+        configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py \\
+        --shape 224 224
 """
 import argparse
 import json

@@ -35,7 +35,7 @@ from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
-TAU, KD_WEIGHT = 1.0, 5.0  # configs/kd/r34_r18_in1k.py
+TAU, KD_WEIGHT = 1.0, 5.0  # configs/kd/kd_resnet34_resnet18_8xb32_in1k.py
 SGD = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
 Step = Callable[[], None]
 

@@ -2,10 +2,11 @@
 # layer3 (256 channels) and layer4 (512) are hinted, as in MMRazor's ImageNet
 # FitNets recipe (ResNet50 -> ResNet18), each through a 1x1 conv + BN
 # connector to the teacher's full width, on top of the unchanged KD term of
-# r34_r18_in1k.py, so that this config differs from the KD baseline only by
-# the hints. The hint weight 1 is our choice: MMRazor's L2Loss normalises
-# the features, our FitNetLoss is the plain MSE of the paper.
-_base_ = ['./r34_r18_in1k.py']
+# kd_resnet34_resnet18_8xb32_in1k.py, so that this config differs from the
+# KD baseline only by the hints. The hint weight 1 is our choice: MMRazor's
+# L2Loss normalises the features, our FitNetLoss is the plain MSE of the
+# paper.
+_base_ = ['./kd_resnet34_resnet18_8xb32_in1k.py']
 
 model = dict(
     distill_losses=dict(

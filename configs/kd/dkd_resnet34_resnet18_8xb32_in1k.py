@@ -2,7 +2,7 @@
 # (configs/distill/mmcls/dkd/dkd_resnet34_resnet18_8xb32_in1k.py): tau 1,
 # alpha 1, beta 0.5, weight 1, the student's cross-entropy at weight 1, no
 # loss warm-up. Schedule and data are those of the vanilla KD baseline.
-_base_ = ['./r34_r18_in1k.py']
+_base_ = ['./kd_resnet34_resnet18_8xb32_in1k.py']
 
 model = dict(
     student_loss_weight=1.0,

@@ -1,6 +1,7 @@
 # PWKD + DKD, ResNet34 -> ResNet18 on ImageNet: the PWKD schedule of
-# r34_r18_in1k.py with the DKD loss of configs/kd/dkd_r34_r18_in1k.py
-# (MMRazor's recipe: tau 1, alpha 1, beta 0.5, weight 1) instead of KD.
+# r34_r18_in1k.py with the DKD loss of
+# configs/kd/dkd_resnet34_resnet18_8xb32_in1k.py (MMRazor's recipe: tau 1,
+# alpha 1, beta 0.5, weight 1) instead of KD.
 _base_ = ['./r34_r18_in1k.py']
 
 model = dict(

@@ -1,9 +1,9 @@
 # PWKD + FitNet hints + KD, ResNet34 -> ResNet18 on ImageNet: the PWKD
 # schedule of r34_r18_in1k.py with the hints of
-# configs/kd/fitnet_r34_r18_in1k.py added to its KD term. Each connector
-# maps to the teacher's full width (256 / 512 channels) and is sliced to the
-# active width (64 / 128 channels at width 0.25), so one connector serves
-# every stage.
+# configs/kd/fitnet-kd_resnet34_resnet18_8xb32_in1k.py added to its KD
+# term. Each connector maps to the teacher's full width (256 / 512 channels)
+# and is sliced to the active width (64 / 128 channels at width 0.25), so
+# one connector serves every stage.
 _base_ = ['./r34_r18_in1k.py']
 
 model = dict(
