@@ -5,14 +5,16 @@ import mmengine
 from mmengine.config import Config
 
 from mmpwkd.utils.checkpoint_fit import check_checkpoint_fits
-from mmpwkd.utils.cli import add_common_args, build_runner
+from mmpwkd.utils.cli import add_common_args, build_runner, existing_file
 from mmpwkd.utils.dist import shutdown_distributed
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a checkpoint')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'config', type=existing_file, help='test config file path')
+    parser.add_argument(
+        'checkpoint', type=existing_file, help='checkpoint file or URL')
     parser.add_argument('--out', help='dump the metrics to this json/yaml')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')

@@ -4,17 +4,18 @@ import argparse
 import torch
 from mmengine.config import Config
 
-from mmpwkd.utils.cli import add_common_args, build_runner
+from mmpwkd.utils.cli import add_common_args, build_runner, existing_file
 from mmpwkd.utils.dist import shutdown_distributed
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
-    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        'config', type=existing_file, help='train config file path')
     parser.add_argument(
         '--resume',
         nargs='?',
-        type=str,
+        type=existing_file,
         const='auto',
         help='resume from this checkpoint, or, with no path, from the '
         'latest checkpoint in the work dir')

@@ -15,7 +15,16 @@ from mmengine.runner import Runner
 from .dist import init_cpu_distributed
 from .setup_env import register_all_modules
 
-__all__ = ['add_common_args', 'build_runner']
+__all__ = ['add_common_args', 'build_runner', 'existing_file']
+
+
+def existing_file(value: str) -> str:
+    """An argparse ``type``: a file that exists, a URL or a package path
+    (``mmpretrain::...``), so a mistyped path stops with a usage error that
+    names the argument instead of a traceback from deep in a build."""
+    if '://' in value or '::' in value or osp.isfile(value):
+        return value
+    raise argparse.ArgumentTypeError(f'no such file: {value!r}')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
