@@ -1,11 +1,9 @@
-# DKD, resnet32x4 -> resnet8x4 on CIFAR-100, from the plain teacher.
-_base_ = ['_base_/dkd.py']
+# DKD, resnet32x4 -> resnet8x4 on CIFAR-100: the pair's KD config with the
+# DKD loss.
+_base_ = [
+    'kd_resnet32x4_resnet8x4_1xb64_cifar100.py',
+    '_base_/dkd_loss.py',
+]
 
-model = dict(
-    student=dict(
-        backbone=dict(type='CIFARResNet', arch='resnet8x4'),
-        head=dict(in_channels=256)),
-    teacher=dict(
-        backbone=dict(type='CIFARResNet', arch='resnet32x4'),
-        head=dict(in_channels=256)),
-    teacher_ckpt='work_dirs/cifar100/resnet32x4_1xb64_cifar100/epoch_240.pth')
+model = _base_.dkd_model
+default_hooks = _base_.dkd_default_hooks

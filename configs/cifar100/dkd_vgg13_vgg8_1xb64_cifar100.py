@@ -1,13 +1,10 @@
-# DKD, VGG13 -> VGG8 on CIFAR-100, from the plain teacher. DKD beta 6, as
-# mdistiller's configs/cifar100/dkd/vgg13_vgg8.yaml.
-_base_ = ['_base_/dkd.py']
+# DKD, VGG13 -> VGG8 on CIFAR-100: the pair's KD config with the DKD loss.
+# DKD beta 6, as mdistiller's configs/cifar100/dkd/vgg13_vgg8.yaml.
+_base_ = [
+    'kd_vgg13_vgg8_1xb64_cifar100.py',
+    '_base_/dkd_loss.py',
+]
 
-model = dict(
-    student=dict(
-        backbone=dict(type='CIFARVGG', arch='vgg8'),
-        head=dict(in_channels=512)),
-    teacher=dict(
-        backbone=dict(type='CIFARVGG', arch='vgg13'),
-        head=dict(in_channels=512)),
-    teacher_ckpt='work_dirs/cifar100/vgg13_1xb64_cifar100/epoch_240.pth',
-    distill_losses=dict(loss_dkd=dict(beta=6)))
+model = _base_.dkd_model
+model.distill_losses.loss_dkd.beta = 6
+default_hooks = _base_.dkd_default_hooks

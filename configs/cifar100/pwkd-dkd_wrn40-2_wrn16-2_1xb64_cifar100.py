@@ -1,15 +1,14 @@
-# PWKD + DKD, WRN-40-2 -> WRN-16-2 on CIFAR-100, from the slimmable teacher,
-# widths 0.25 to 1.0. DKD beta 6, as mdistiller's
-# configs/cifar100/dkd/wrn40_2_wrn_16_2.yaml.
-_base_ = ['_base_/pwkd_dkd.py']
+# PWKD + DKD, WRN-40-2 -> WRN-16-2 on CIFAR-100: the pair's DKD config from
+# the slimmable teacher, in four stages.
+_base_ = [
+    'dkd_wrn40-2_wrn16-2_1xb64_cifar100.py',
+    '_base_/pwkd_schedule.py',
+]
 
 model = dict(
-    student=dict(
-        backbone=dict(type='CIFARWideResNet', depth=16, widen_factor=2),
-        head=dict(in_channels=128)),
-    teacher=dict(
-        backbone=dict(type='CIFARWideResNet', depth=40, widen_factor=2),
-        head=dict(in_channels=128)),
+    teacher=_base_.pwkd_teacher,
     teacher_ckpt='work_dirs/cifar100/slimmable_wrn40-2_1xb64_cifar100/'
-    'epoch_60.pth',
-    distill_losses=dict(loss_dkd=dict(beta=6)))
+    'epoch_60.pth')
+custom_hooks = _base_.pwkd_custom_hooks
+param_scheduler = _base_.pwkd_param_scheduler
+train_cfg = _base_.pwkd_train_cfg

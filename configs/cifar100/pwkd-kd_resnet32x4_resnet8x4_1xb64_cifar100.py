@@ -1,13 +1,14 @@
-# PWKD + KD, resnet32x4 -> resnet8x4 on CIFAR-100, from the slimmable
-# teacher, widths 0.25 to 1.0.
-_base_ = ['_base_/pwkd_kd.py']
+# PWKD + KD, resnet32x4 -> resnet8x4 on CIFAR-100: the pair's KD config from
+# the slimmable teacher, in four stages.
+_base_ = [
+    'kd_resnet32x4_resnet8x4_1xb64_cifar100.py',
+    '_base_/pwkd_schedule.py',
+]
 
 model = dict(
-    student=dict(
-        backbone=dict(type='CIFARResNet', arch='resnet8x4'),
-        head=dict(in_channels=256)),
-    teacher=dict(
-        backbone=dict(type='CIFARResNet', arch='resnet32x4'),
-        head=dict(in_channels=256)),
+    teacher=_base_.pwkd_teacher,
     teacher_ckpt='work_dirs/cifar100/slimmable_resnet32x4_1xb64_cifar100/'
     'epoch_60.pth')
+custom_hooks = _base_.pwkd_custom_hooks
+param_scheduler = _base_.pwkd_param_scheduler
+train_cfg = _base_.pwkd_train_cfg

@@ -1,17 +1,14 @@
-# PWKD + KD, VGG13 -> MobileNetV2 on CIFAR-100, from the slimmable teacher,
-# widths 0.25 to 1.0.
-_base_ = ['_base_/pwkd_kd.py']
+# PWKD + KD, VGG13 -> MobileNetV2 on CIFAR-100: the pair's KD config from the
+# slimmable teacher, in four stages.
+_base_ = [
+    'kd_vgg13_mobilenet-v2_1xb64_cifar100.py',
+    '_base_/pwkd_schedule.py',
+]
 
 model = dict(
-    student=dict(
-        backbone=dict(type='CIFARMobileNetV2', widen_factor=0.5),
-        head=dict(in_channels=1280)),
-    teacher=dict(
-        backbone=dict(type='CIFARVGG', arch='vgg13'),
-        head=dict(in_channels=512)),
+    teacher=_base_.pwkd_teacher,
     teacher_ckpt='work_dirs/cifar100/slimmable_vgg13_1xb64_cifar100/'
     'epoch_60.pth')
-
-# The light-weight students train at lr 0.01, as in RepDistiller
-# (train_student.py) and mdistiller.
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+custom_hooks = _base_.pwkd_custom_hooks
+param_scheduler = _base_.pwkd_param_scheduler
+train_cfg = _base_.pwkd_train_cfg

@@ -1,12 +1,15 @@
-# PWKD + DKD, ResNet34 -> ResNet18 on ImageNet: the PWKD schedule of
-# r34_r18_in1k.py with the DKD loss of
-# configs/kd/dkd_resnet34_resnet18_8xb32_in1k.py (MMRazor's recipe: tau 1,
-# alpha 1, beta 0.5, weight 1) instead of KD.
-_base_ = ['./r34_r18_in1k.py']
+# PWKD + DKD, ResNet34 -> ResNet18 on ImageNet: the DKD config of configs/kd
+# (MMRazor's recipe: tau 1, alpha 1, beta 0.5, weight 1) from the slimmable
+# teacher, in the stages of _base_/pwkd_schedule.py, as r34_r18_in1k.py.
+_base_ = [
+    '../kd/dkd_resnet34_resnet18_8xb32_in1k.py',
+    '_base_/pwkd_schedule.py',
+]
 
 model = dict(
-    student_loss_weight=1.0,
-    distill_losses=dict(
-        _delete_=True,
-        loss_dkd=dict(
-            type='DKDLoss', tau=1, alpha=1, beta=0.5, loss_weight=1)))
+    teacher=_base_.pwkd_teacher,
+    # Produced by configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py.
+    teacher_ckpt='work_dirs/slimmable_resnet34_8xb32_in1k/epoch_10.pth')
+custom_hooks = _base_.pwkd_custom_hooks
+param_scheduler = _base_.pwkd_param_scheduler
+train_cfg = _base_.pwkd_train_cfg

@@ -1,24 +1,18 @@
-# PWKD + FitNet hints + KD, ResNet34 -> ResNet18 on ImageNet: the PWKD
-# schedule of r34_r18_in1k.py with the hints of
-# configs/kd/fitnet-kd_resnet34_resnet18_8xb32_in1k.py added to its KD
-# term. Each connector maps to the teacher's full width (256 / 512 channels)
-# and is sliced to the active width (64 / 128 channels at width 0.25), so
-# one connector serves every stage.
-_base_ = ['./r34_r18_in1k.py']
+# PWKD + FitNet hints + KD, ResNet34 -> ResNet18 on ImageNet: the FitNet + KD
+# config of configs/kd from the slimmable teacher, in the stages of
+# _base_/pwkd_schedule.py, as r34_r18_in1k.py. Each connector maps to the
+# teacher's full width (256 / 512 channels) and is sliced to the active
+# width (64 / 128 channels at width 0.25), so one connector serves every
+# stage.
+_base_ = [
+    '../kd/fitnet-kd_resnet34_resnet18_8xb32_in1k.py',
+    '_base_/pwkd_schedule.py',
+]
 
 model = dict(
-    distill_losses=dict(
-        loss_fitnet_layer3=dict(
-            type='FitNetLoss',
-            loss_weight=1.0,
-            student='backbone.layer3',
-            teacher='backbone.layer3',
-            connector=dict(
-                type='ConvConnector', in_channels=256, out_channels=256)),
-        loss_fitnet_layer4=dict(
-            type='FitNetLoss',
-            loss_weight=1.0,
-            student='backbone.layer4',
-            teacher='backbone.layer4',
-            connector=dict(
-                type='ConvConnector', in_channels=512, out_channels=512))))
+    teacher=_base_.pwkd_teacher,
+    # Produced by configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py.
+    teacher_ckpt='work_dirs/slimmable_resnet34_8xb32_in1k/epoch_10.pth')
+custom_hooks = _base_.pwkd_custom_hooks
+param_scheduler = _base_.pwkd_param_scheduler
+train_cfg = _base_.pwkd_train_cfg

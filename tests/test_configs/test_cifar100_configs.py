@@ -3,6 +3,7 @@ a pair agree on its networks and on the checkpoints that
 tools/benchmark/cifar100.sh chains, checkpoints load where the next step
 reads them, and every distillation config trains on a tiny data set
 written in mmpretrain's CIFAR-100 file format."""
+import ast
 import copy
 import functools
 import json
@@ -52,6 +53,13 @@ DKD_BETA = {
     ('wrn40-2', 'wrn40-1'): 6,
     ('vgg13', 'vgg8'): 6,
     ('vgg13', 'mobilenet-v2'): 6,
+}
+# The config each derived method inherits the pair's networks from, and the
+# _base_ fragment it adds.
+DERIVED = {
+    'dkd': ('kd', '_base_/dkd_loss.py'),
+    'pwkd-kd': ('kd', '_base_/pwkd_schedule.py'),
+    'pwkd-dkd': ('dkd', '_base_/pwkd_schedule.py'),
 }
 LOW_LR_STUDENTS = ('shufflenet-v1', 'shufflenet-v2', 'mobilenet-v2')
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
@@ -151,6 +159,28 @@ def test_pair_agrees_with_its_networks_and_checkpoints(name):
     else:
         assert not cfg.get('custom_hooks')
         assert cfg.param_scheduler.milestones == [150, 180, 210]
+
+
+def _bases(name: str) -> List[str]:
+    """The ``_base_`` list of a config file, as written."""
+    for node in ast.parse((FOLDER / name).read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(target, 'id', None) == '_base_'
+                for target in node.targets):
+            return ast.literal_eval(node.value)
+    return []
+
+
+@pytest.mark.parametrize(
+    'name', [name for name in DISTILL_CONFIGS if not name.startswith('kd_')])
+def test_derived_config_inherits_the_pairs_networks(name):
+    """A pair's networks are written once, in its KD config: DKD is the KD
+    config plus the DKD loss, PWKD + KD and PWKD + DKD are the KD and DKD
+    configs plus the stages."""
+    method, rest = name.split('_', 1)
+    host, fragment = DERIVED[method]
+    assert _bases(name) == [f'{host}_{rest}', fragment]
+    assert 'backbone' not in (FOLDER / name).read_text()
 
 
 @pytest.mark.parametrize('teacher', TEACHERS)

@@ -1,6 +1,7 @@
 """The ResNet34 -> ResNet18 configs of configs/kd and configs/pwkd: every one
 builds and runs a loss step; the DKD and FitNet PWKD variants train through
 all four stages on tiny synthetic data."""
+import ast
 import math
 from pathlib import Path
 from typing import Dict, List
@@ -116,6 +117,19 @@ def test_pwkd_differs_from_kd_only_in_schedule(kd_name, pwkd_name):
     # DKD replaces the inherited KD term; FitNet hints are added to it.
     losses = set(pwkd.model.distill_losses)
     assert ('loss_kd' in losses) == (not kd_name.startswith('dkd'))
+
+
+@pytest.mark.parametrize('kd_name,pwkd_name', VARIANTS)
+def test_pwkd_inherits_its_kd_config(kd_name, pwkd_name):
+    """The losses are written once, in configs/kd: a PWKD config is its KD
+    config plus the stages of configs/pwkd/_base_/pwkd_schedule.py."""
+    text = (REPO / 'configs' / 'pwkd' / pwkd_name).read_text()
+    bases = next(
+        ast.literal_eval(node.value) for node in ast.parse(text).body
+        if isinstance(node, ast.Assign)
+        and getattr(node.targets[0], 'id', None) == '_base_')
+    assert bases == [f'../kd/{kd_name}', '_base_/pwkd_schedule.py']
+    assert 'distill_losses' not in text
 
 
 @pytest.mark.parametrize('folder', ['kd', 'pwkd'])
