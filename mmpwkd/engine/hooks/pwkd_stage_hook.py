@@ -4,6 +4,9 @@ Stage k distils from the k-th narrowest teacher sub-network; the last stage
 from the whole teacher. The hook owns the schedule and sets the teacher width
 through :meth:`PWKDDistiller.set_teacher_width`; the model never reads the
 epoch. On resume it replays the schedule up to the restored epoch/iteration.
+On the first training batch it also runs the distill terms once at the
+widest stage width, so that a connector too narrow for the last stage fails
+before the first update instead of stages later.
 """
 import bisect
 from typing import Any, List, Optional, Sequence
@@ -116,6 +119,7 @@ class PWKDStageHook(Hook):
         self._stage: Optional[int] = None
         self._width: Optional[float] = None
         self._seed = 0
+        self._widest_checked = False
 
     @staticmethod
     def _model(runner):
@@ -162,6 +166,7 @@ class PWKDStageHook(Hook):
                 f"teacher's widths {list(model.teacher_widths)}")
         self._seed = int(getattr(runner, 'seed', None) or 0)
         self._stage = self._width = None
+        self._widest_checked = False
         self._enter(runner, self.stage_at(self._progress(runner)))
 
     def _check_lr_restarts(self, runner, total: int) -> None:
@@ -250,5 +255,18 @@ class PWKDStageHook(Hook):
                           batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         self._enter(runner, self.stage_at(self._progress(runner)))
+        if not self._widest_checked and data_batch is not None:
+            self._check_widest(runner, data_batch)
         runner.message_hub.update_scalar('train/pwkd_stage', self._stage + 1)
         runner.message_hub.update_scalar('train/teacher_width', self._width)
+
+    def _check_widest(self, runner, data_batch: dict) -> None:
+        """Run the distill terms once at the widest stage width."""
+        self._widest_checked = True
+        widest = max(self.widths)
+        if widest == self._width:
+            return
+        model = self._model(runner)
+        data = model.data_preprocessor(data_batch, False)
+        model.check_teacher_width(data['inputs'], data['data_samples'],
+                                  widest)

@@ -2,7 +2,7 @@
 from collections import OrderedDict
 from typing import Dict, List, Mapping
 
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
 __all__ = ['load_teacher_checkpoint']
@@ -42,12 +42,13 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
         path (str): Checkpoint file (or any URI mmengine can read).
 
     Raises:
-        ValueError: If the file cannot be read or unpickled safely, or if its
+        ValueError: If the file cannot be read or unpickled safely, if its
             keys or shapes do not match the teacher (the message lists the
             missing and unexpected keys).
     """
     try:
-        checkpoint = _load_checkpoint(path, map_location='cpu')
+        checkpoint = CheckpointLoader.load_checkpoint(
+            path, map_location='cpu')
     except FileNotFoundError as error:
         raise ValueError(f'teacher_ckpt={path!r}: file not found') from error
     except Exception as error:  # truncated, corrupt or unsafe pickle

@@ -134,9 +134,6 @@ class SlimmableClassifier(ImageClassifier):
         # Listed once: a joint step switches width 8 times, and walking
         # the module tree each time costs as much as a narrow forward.
         self._slimmable_layers = tuple(slimmable_layers(self).values())
-        self._weights_generation = 0
-        self.register_load_state_dict_post_hook(
-            SlimmableClassifier._count_new_weights)
 
     @staticmethod
     def _check_options(widths: Tuple[float, ...], divisor: int,
@@ -199,22 +196,6 @@ class SlimmableClassifier(ImageClassifier):
         finally:
             self.set_width(previous)
 
-    @property
-    def weights_generation(self) -> int:
-        """int: Changes whenever the weights may have: on every
-        ``load_state_dict``, ``init_weights`` and ``.to()``/``.cuda()``/
-        ``.half()`` (any ``_apply``). Copies of the weights (the distiller's
-        plain teacher) are rebuilt when it changes; edits made directly to
-        the tensors are not counted."""
-        return self._weights_generation
-
-    def _count_new_weights(self, *args) -> None:
-        self._weights_generation += 1
-
-    def _apply(self, fn, *args, **kwargs) -> 'SlimmableClassifier':
-        self._count_new_weights()
-        return super()._apply(fn, *args, **kwargs)
-
     def init_weights(self) -> None:
         """Initialise as :class:`ImageClassifier`, then re-slice the narrow
         BNs from the full-width ones unless a checkpoint provided them, so
@@ -230,7 +211,6 @@ class SlimmableClassifier(ImageClassifier):
         for norm in norms:
             if not norm.loaded_narrow_bns:
                 norm.reset_narrow_bns()
-        self._count_new_weights()
 
     def _train_widths(self) -> List[float]:
         """Widths trained this iteration, widest first."""

@@ -105,7 +105,7 @@ def test_bad_connector_argument_names_its_config_key():
         distiller(distill_losses=fitnet(in_channels=0, out_channels=64))
 
 
-@pytest.mark.parametrize('flag', ['eval_teacher', 'teacher_fast_path'])
+@pytest.mark.parametrize('flag', ['eval_teacher'])
 def test_flags_must_be_bools(flag):
     with pytest.raises(ValueError, match=f'{flag} must be a bool, got 1'):
         distiller(**{flag: 1})
@@ -131,12 +131,14 @@ def test_channels_without_a_connector_suggest_one():
 
 def test_connector_too_narrow_for_the_last_stage_fails_at_the_first():
     """The first stage (width 0.25, 16 teacher channels) fits the
-    connector; the last (64) does not: the first batch says so."""
+    connector; the last (64) does not: the check that PWKDStageHook runs
+    on the first batch says so."""
     model = distiller(distill_losses=fitnet(in_channels=32, out_channels=32))
     model.set_teacher_width(0.25)
     model.train()
+    assert torch.isfinite(model(*batch(), mode='loss')['distill.loss_fitnet'])
     with pytest.raises(ValueError) as info:
-        model(*batch(), mode='loss')
+        model.check_teacher_width(*batch(), 1.0)
     message = str(info.value)
     assert ("teacher 'backbone.layer3' gives (2, 64, 2, 2) at teacher "
             'width 1.0') in message
@@ -150,6 +152,8 @@ def test_full_width_check_passes_without_side_effects():
     model.set_teacher_width(0.5)
     model.train()
     bn = model.distill_terms['loss_fitnet'].connector.bn
+    model.check_teacher_width(*batch(), 1.0)
+    assert (bn.running_mean == 0).all()
     losses = model(*batch(), mode='loss')
     assert torch.isfinite(losses['distill.loss_fitnet'])
     # The training call at width 0.5 moved the statistics of the 32 active

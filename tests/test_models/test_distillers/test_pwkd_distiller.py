@@ -118,9 +118,7 @@ def test_feature_loss_with_connector_follows_teacher_width():
         model.set_teacher_width(width)
         losses = model(inputs, samples, mode='loss')
         assert torch.isfinite(losses['distill.loss_fitnet'])
-    # The first batch also checks the connector at the full width, which
-    # the last stage uses.
-    assert outputs == [64, 16, 32, 64]
+    assert outputs == [16, 32, 64]
 
 
 def test_channel_free_feature_loss_needs_no_connector():
@@ -254,6 +252,32 @@ def test_malicious_teacher_ckpt_is_refused(tmp_path):
     with pytest.raises(ValueError, match='cannot be loaded'):
         distiller(teacher_ckpt=str(tmp_path / 'evil.pth'))
     assert not marker.exists()
+
+
+def test_teacher_runs_sliced_at_its_active_width():
+    model = distiller()
+    ran = []
+    model.teacher.backbone.conv1.register_forward_hook(
+        lambda module, args, out: ran.append(out.shape[1]))
+    model.set_teacher_width(0.25)
+    model(*batch(), mode='loss')
+    assert ran == [4]
+
+
+def test_training_step_leaves_the_teacher_frozen():
+    model = distiller()
+    model.set_teacher_width(0.5)
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    inputs, samples = batch()
+    for _ in range(2):
+        losses = model.loss(inputs, samples)
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key
 
 
 def test_eval_teacher_scores_the_active_width():
