@@ -43,7 +43,8 @@ class PWKDDistiller(BaseModel):
 
     Mistakes surface before the first update: module paths, loss arguments
     and class counts of compared logits are checked when the model is
-    built; on the first training batch,
+    built, and a teacher checkpoint must hold every width the teacher has
+    (``allow_untrained_widths``); on the first training batch,
     :class:`PWKDStageHook` runs every term once at the widest stage width
     (:meth:`check_teacher_width`), so that a shape no connector reconciles
     is reported by the first iteration, naming both sources and shapes.
@@ -66,6 +67,11 @@ class PWKDDistiller(BaseModel):
             ``PerWidthAccuracy(score_field='teacher_score_per_width')``),
             so validation shows what the current stage teaches.
             Defaults to False.
+        allow_untrained_widths (bool): Accept a ``teacher_ckpt`` without
+            the switchable BNs of some teacher width below 1.0 (a plain
+            classifier's checkpoint, or a slimmable one trained at other
+            widths), whose sub-networks are then untrained. Defaults to
+            False.
         data_preprocessor (dict, optional): Defaults to the student's, and
             its type to ``ClsDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
@@ -78,6 +84,7 @@ class PWKDDistiller(BaseModel):
                  distill_losses: Optional[Dict[str, dict]] = None,
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
+                 allow_untrained_widths: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
@@ -88,13 +95,17 @@ class PWKDDistiller(BaseModel):
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if not isinstance(eval_teacher, bool):
-            raise ValueError('PWKDDistiller: eval_teacher must be a bool, '
-                             f'got {eval_teacher!r}')
+        for name, flag in (('eval_teacher', eval_teacher),
+                           ('allow_untrained_widths',
+                            allow_untrained_widths)):
+            if not isinstance(flag, bool):
+                raise ValueError(f'PWKDDistiller: {name} must be a bool, '
+                                 f'got {flag!r}')
         self.student = build_module(student, 'model.student')
         self.teacher = build_module(teacher, 'model.teacher')
         if teacher_ckpt is not None:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt)
+            load_teacher_checkpoint(self.teacher, teacher_ckpt,
+                                    allow_untrained_widths)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.student_loss_weight = self._check_weight(student_loss_weight)

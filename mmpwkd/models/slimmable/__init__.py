@@ -9,7 +9,7 @@ from .plain_width import (PLAIN_WIDTH_BACKBONES, PlainWidthSpec,
                           plain_channel_tables)
 from .slimmable_classifier import SlimmableClassifier
 from .switchable_bn import (SwitchableBatchNorm, SwitchableBatchNorm1d,
-                            SwitchableBatchNorm2d)
+                            SwitchableBatchNorm2d, widths_missing_from)
 from .width_rule import check_widths, scaled_channels, width_key
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     'convert_to_slimmable', 'export_width', 'has_plain_width',
     'narrow_backbone_cfg', 'output_stage', 'plain_channel_tables',
     'plain_classifier_cfg', 'scaled_channels', 'set_module_width',
-    'slimmable_layers', 'width_key', 'width_state_dict'
+    'slimmable_layers', 'width_key', 'width_state_dict', 'widths_missing_from'
 ]

@@ -6,7 +6,7 @@ private BN statistics and affine parameters, while convolutions share their
 weights. The full-width BN is the module itself, so a stock checkpoint loads
 unchanged and width 1.0 is exactly the original BN.
 """
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch
 from torch import Tensor, nn
@@ -15,7 +15,8 @@ from .ops import SlimmableLayer, adopt_tensors
 from .width_rule import width_key
 
 __all__ = [
-    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d'
+    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d',
+    'widths_missing_from'
 ]
 
 _BN_STATE_NAMES = ('weight', 'bias', 'running_mean', 'running_var',
@@ -189,3 +190,34 @@ class SwitchableBatchNorm1d(SwitchableBatchNorm, nn.BatchNorm1d):
     """
 
     _narrow_cls = nn.BatchNorm1d
+
+
+def widths_missing_from(model: nn.Module,
+                        state: Mapping[str, Tensor]) -> List[float]:
+    """Widths below 1.0 whose switchable BNs a state dict does not hold.
+
+    Convolutions share their weights across widths, so a checkpoint
+    trained at a width is told apart by that width's private BNs
+    (``<path>.narrow_bns.<width key>.*``): a plain classifier's checkpoint
+    has none, a slimmable one has those of the widths it was trained at.
+
+    Args:
+        model (nn.Module): A slimmable network.
+        state (Mapping[str, Tensor]): A state dict for it (a checkpoint's).
+
+    Returns:
+        list[float]: Ascending widths below 1.0 for which some switchable
+        BN of ``model`` has no key in ``state``; empty for a model without
+        switchable BNs.
+    """
+    missing = set()
+    for path, module in model.named_modules():
+        if not isinstance(module, SwitchableBatchNorm):
+            continue
+        for width in module.channels_per_width:
+            prefix = f'{path}.' if path else ''
+            prefix += f'narrow_bns.{width_key(width)}.'
+            if width != 1 and not any(prefix + name in state
+                                      for name in _BN_STATE_NAMES):
+                missing.add(width)
+    return sorted(missing)

@@ -105,7 +105,7 @@ def test_bad_connector_argument_names_its_config_key():
         distiller(distill_losses=fitnet(in_channels=0, out_channels=64))
 
 
-@pytest.mark.parametrize('flag', ['eval_teacher'])
+@pytest.mark.parametrize('flag', ['eval_teacher', 'allow_untrained_widths'])
 def test_flags_must_be_bools(flag):
     with pytest.raises(ValueError, match=f'{flag} must be a bool, got 1'):
         distiller(**{flag: 1})

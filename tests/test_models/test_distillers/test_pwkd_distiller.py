@@ -213,9 +213,54 @@ def test_init_weights_leaves_teacher_alone():
 def test_teacher_ckpt_loads_a_stock_checkpoint(tmp_path):
     plain = MODELS.build(classifier(34, 16))
     torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
-    model = distiller(teacher_ckpt=str(tmp_path / 't.pth'))
+    model = distiller(
+        teacher_ckpt=str(tmp_path / 't.pth'), allow_untrained_widths=True)
     for key, value in plain.state_dict().items():
         assert torch.equal(model.teacher.state_dict()[key], value), key
+
+
+def test_stock_checkpoint_lacks_the_narrow_widths(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
+    with pytest.raises(ValueError) as info:
+        distiller(teacher_ckpt=str(tmp_path / 't.pth'))
+    message = str(info.value)
+    assert (f"teacher_ckpt='{tmp_path / 't.pth'}' holds no weights for the "
+            'teacher widths [0.25, 0.5, 0.75]') in message
+    assert 'configs/slimmable_teacher/' in message
+    assert 'configs/cifar100/slimmable_*.py' in message
+    assert 'model.allow_untrained_widths=True' in message
+
+
+def test_stock_checkpoint_is_exact_for_a_full_width_teacher(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
+    model = distiller(
+        teacher=classifier(34, 16, slimmable=True, widths=(1.0, )),
+        teacher_ckpt=str(tmp_path / 't.pth'))
+    inputs, _ = batch()
+    with torch.no_grad():
+        assert torch.equal(model.teacher(inputs), plain.eval()(inputs))
+
+
+def test_slimmable_checkpoint_trained_at_other_widths(tmp_path):
+    other = MODELS.build(
+        classifier(34, 16, slimmable=True, widths=(0.25, 0.5, 1.0)))
+    torch.save(dict(state_dict=other.state_dict()), tmp_path / 's.pth')
+    with pytest.raises(ValueError, match=r'teacher widths \[0\.75\]'):
+        distiller(teacher_ckpt=str(tmp_path / 's.pth'))
+
+
+def test_slimmable_checkpoint_provides_every_width(tmp_path):
+    trained = MODELS.build(classifier(34, 16, slimmable=True))
+    for bn in (m for m in trained.modules() if hasattr(m, 'narrow_bns')):
+        for narrow in bn.narrow_bns.values():
+            narrow.running_mean.uniform_()
+    torch.save(dict(state_dict=trained.state_dict()), tmp_path / 's.pth')
+    model = distiller(teacher_ckpt=str(tmp_path / 's.pth'))
+    assert all(
+        torch.equal(model.teacher.state_dict()[key], value)
+        for key, value in trained.state_dict().items())
 
 
 def test_teacher_ckpt_of_another_architecture_lists_keys(tmp_path):
