@@ -31,9 +31,20 @@ def _to_dict(cfg: Mapping) -> dict:
     return copy.deepcopy(to_dict() if to_dict else dict(cfg))
 
 
-def _is_pretrained(init_cfg: object) -> bool:
-    return isinstance(init_cfg, Mapping) and init_cfg.get(
-        'type') == 'Pretrained'
+def is_pretrained_cfg(init_cfg: object) -> bool:
+    """Whether an ``init_cfg`` (a dict or a list of them) loads a
+    checkpoint.
+
+    Args:
+        init_cfg (object): An ``init_cfg`` value, None included.
+
+    Returns:
+        bool: True if some entry has type ``'Pretrained'``.
+    """
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    return any(
+        isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'
+        for cfg in cfgs)
 
 
 def _feature_channels(model: nn.Module, width: float) -> int:
@@ -62,11 +73,11 @@ def plain_classifier_cfg(model: nn.Module, cfg: Mapping,
     for key in SLIMMABLE_ARGS + ('pretrained', ):
         plain.pop(key, None)
     plain['type'] = 'ImageClassifier'
-    if _is_pretrained(plain.get('init_cfg')):
+    if is_pretrained_cfg(plain.get('init_cfg')):
         plain.pop('init_cfg')
     plain['backbone'] = narrow_backbone_cfg(model.backbone, plain['backbone'],
                                             width, model.divisor)
-    if _is_pretrained(plain['backbone'].get('init_cfg')):
+    if is_pretrained_cfg(plain['backbone'].get('init_cfg')):
         plain['backbone'].pop('init_cfg')
     head = plain.get('head')
     if isinstance(head, dict) and 'in_channels' in head:

@@ -19,6 +19,7 @@ from mmpwkd.models.losses import kd_loss
 from mmpwkd.registry import MODELS
 
 from .convert import convert_to_slimmable, slimmable_layers
+from .export import is_pretrained_cfg
 from .plain_width import has_plain_width, plain_channel_tables
 from .switchable_bn import SwitchableBatchNorm
 from .width_rule import check_widths
@@ -115,7 +116,6 @@ class SlimmableClassifier(ImageClassifier):
         self._check_options(widths, divisor, sandwich, distill_temperature)
         super().__init__(backbone, neck, head, **kwargs)
         self._widths = widths
-        self._active_width = 1.0
         self.divisor = divisor
         self.sandwich = sandwich
         self.inplace_distill = inplace_distill
@@ -164,7 +164,7 @@ class SlimmableClassifier(ImageClassifier):
     @property
     def active_width(self) -> float:
         """float: The width that ``forward`` runs at."""
-        return self._active_width
+        return self._slimmable_layers[0].active_width
 
     def set_width(self, width: float) -> None:
         """Run every layer at ``width`` from now on.
@@ -177,7 +177,6 @@ class SlimmableClassifier(ImageClassifier):
                              f'one of {self._widths}, got {width!r}')
         for layer in self._slimmable_layers:
             layer.set_width(width)
-        self._active_width = float(width)
 
     @contextmanager
     def width(self, width: float) -> Iterator['SlimmableClassifier']:
@@ -189,7 +188,7 @@ class SlimmableClassifier(ImageClassifier):
         Yields:
             SlimmableClassifier: This model.
         """
-        previous = self._active_width
+        previous = self.active_width
         self.set_width(width)
         try:
             yield self
@@ -198,19 +197,20 @@ class SlimmableClassifier(ImageClassifier):
 
     def init_weights(self) -> None:
         """Initialise as :class:`ImageClassifier`, then re-slice the narrow
-        BNs from the full-width ones unless a checkpoint provided them, so
-        that custom BN inits (ResNet's ``zero_init_residual``) reach every
-        width."""
-        norms = [
-            layer for layer in slimmable_layers(self).values()
-            if isinstance(layer, SwitchableBatchNorm)
-        ]
-        for norm in norms:
-            norm.loaded_narrow_bns = False
+        BNs from the full-width ones, so that custom BN inits (ResNet's
+        ``zero_init_residual``) reach every width. BNs under a module with
+        a ``Pretrained`` ``init_cfg`` keep what the checkpoint gave them
+        (its narrow BNs, or slices of its full-width BNs)."""
         super().init_weights()
-        for norm in norms:
-            if not norm.loaded_narrow_bns:
-                norm.reset_narrow_bns()
+        loaded = [
+            path for path, module in self.named_modules()
+            if is_pretrained_cfg(getattr(module, 'init_cfg', None))
+        ]
+        for path, layer in slimmable_layers(self).items():
+            if isinstance(layer, SwitchableBatchNorm) and not any(
+                    path.startswith(f'{root}.') or not root
+                    for root in loaded):
+                layer.reset_narrow_bns()
 
     def _train_widths(self) -> List[float]:
         """Widths trained this iteration, widest first."""
@@ -281,9 +281,10 @@ class SlimmableClassifier(ImageClassifier):
         results = super().predict(inputs, data_samples, **kwargs)
         if not self.eval_all_widths:
             return results
-        per_width = {self._active_width: [r.pred_score for r in results]}
+        active = self.active_width
+        per_width = {active: [r.pred_score for r in results]}
         for width in self._widths:
-            if width != self._active_width:
+            if width != active:
                 with self.width(width):
                     narrow = super().predict(inputs, **kwargs)
                 per_width[width] = [r.pred_score for r in narrow]
