@@ -272,27 +272,16 @@ def test_first_batch_checks_the_widest_stage():
     """A connector that fits the first stage but not the last fails on
     the first batch, before any update; later batches are not checked."""
     import torch
+    from helpers import resnet_classifier
     from mmpretrain.structures import DataSample
 
     from mmpwkd.registry import MODELS
-    resnet = dict(
-        type='ResNet', depth=18, stem_channels=8, base_channels=8,
-        out_indices=(3, ))
     model = MODELS.build(
         dict(
             type='PWKDDistiller',
-            student=dict(
-                type='ImageClassifier', backbone=resnet,
-                neck=dict(type='GlobalAveragePooling'),
-                head=dict(type='LinearClsHead', num_classes=5,
-                          in_channels=64)),
-            teacher=dict(
-                type='SlimmableClassifier',
-                backbone=dict(resnet, stem_channels=16, base_channels=16),
-                neck=dict(type='GlobalAveragePooling'),
-                head=dict(type='LinearClsHead', num_classes=5,
-                          in_channels=128),
-                widths=(0.25, 1.0), eval_all_widths=False),
+            student=resnet_classifier(18, 8),
+            teacher=resnet_classifier(
+                18, 16, slimmable=True, widths=(0.25, 1.0)),
             distill_losses=dict(
                 loss_fitnet=dict(
                     type='FitNetLoss', student='backbone.layer3',

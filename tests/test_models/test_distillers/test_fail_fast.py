@@ -2,7 +2,7 @@
 module path, what it expected and what it got."""
 import pytest
 import torch
-from mmpretrain.structures import DataSample
+from helpers import labelled_batch, resnet_classifier
 
 from mmpwkd.models import PWKDDistiller
 from mmpwkd.registry import MODELS
@@ -13,23 +13,10 @@ register_all_modules()
 
 def classifier(depth: int = 18, base: int = 8, num_classes: int = 5,
                widths=None) -> dict:
-    cfg = dict(
-        type='ImageClassifier' if widths is None else 'SlimmableClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=num_classes,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')))
-    if widths is not None:
-        cfg.update(widths=widths, eval_all_widths=False)
-    return cfg
+    if widths is None:
+        return resnet_classifier(depth, base, num_classes)
+    return resnet_classifier(
+        depth, base, num_classes, slimmable=True, widths=widths)
 
 
 def teacher(**kwargs) -> dict:
@@ -51,10 +38,7 @@ def fitnet(student: str = 'backbone.layer3', teacher: str = 'backbone.layer3',
 
 
 def batch(n: int = 2):
-    torch.manual_seed(0)
-    return torch.randn(n, 3, 32, 32), [
-        DataSample().set_gt_label(i) for i in range(n)
-    ]
+    return labelled_batch(n, num_classes=n)
 
 
 @pytest.mark.parametrize('widths, message', [

@@ -4,6 +4,7 @@ from typing import List
 
 import pytest
 import torch
+from helpers import labelled_batch, resnet_classifier
 from mmpretrain.structures import DataSample
 
 from mmpwkd.models import PWKDDistiller
@@ -17,24 +18,7 @@ NUM_CLASSES = 5
 
 def classifier(depth: int = 18, base: int = 8, slimmable: bool = False,
                **extra) -> dict:
-    cfg = dict(
-        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=NUM_CLASSES,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')),
-        **extra)
-    if slimmable:
-        cfg['eval_all_widths'] = False
-    return cfg
+    return resnet_classifier(depth, base, NUM_CLASSES, slimmable, **extra)
 
 
 def distiller(**kwargs) -> PWKDDistiller:
@@ -47,12 +31,7 @@ def distiller(**kwargs) -> PWKDDistiller:
 
 
 def batch(n: int = 4):
-    torch.manual_seed(0)
-    inputs = torch.randn(n, 3, 32, 32)
-    samples = [
-        DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
-    ]
-    return inputs, samples
+    return labelled_batch(n, NUM_CLASSES)
 
 
 def test_loss_terms_and_frozen_teacher():
