@@ -78,7 +78,6 @@ class ATLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, p: float = 2, loss_weight: float = 1.0) -> None:

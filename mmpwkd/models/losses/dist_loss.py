@@ -80,7 +80,6 @@ class DISTLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

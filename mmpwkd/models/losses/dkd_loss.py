@@ -117,7 +117,6 @@ class DKDLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = True
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

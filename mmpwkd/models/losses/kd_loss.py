@@ -71,7 +71,6 @@ class KDLoss(nn.Module):
             Defaults to ``'batchmean'``.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

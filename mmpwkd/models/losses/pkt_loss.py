@@ -66,7 +66,6 @@ class PKTLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, eps: float = 1e-7, loss_weight: float = 1.0) -> None:

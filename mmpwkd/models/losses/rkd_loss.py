@@ -100,7 +100,6 @@ class RKDLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self,

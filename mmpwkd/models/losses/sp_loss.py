@@ -62,7 +62,6 @@ class SPLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, loss_weight: float = 1.0) -> None:
