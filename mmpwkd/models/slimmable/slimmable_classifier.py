@@ -20,7 +20,7 @@ from mmpwkd.registry import MODELS
 
 from .convert import convert_to_slimmable, slimmable_layers
 from .export import is_pretrained_cfg
-from .plain_width import has_plain_width, plain_channel_tables
+from .narrow_config import has_narrow_config, narrow_channel_tables
 from .switchable_bn import SwitchableBatchNorm
 from .width_rule import check_widths
 
@@ -50,7 +50,7 @@ class SlimmableClassifier(ImageClassifier):
     ordinary classifier (plus ``narrow_bns`` of switchable BNs), so an
     ordinary checkpoint loads and gives the ordinary logits at width 1.0.
     Channels per width: for a backbone config whose type has width knobs
-    (:data:`PLAIN_WIDTH_BACKBONES`: the ResNet family, MobileNetV2,
+    (:data:`NARROWABLE_BACKBONES`: the ResNet family, MobileNetV2,
     CIFARResNet and CIFARMobileNetV2), those of the plain narrowed backbone,
     so every width can be exported (:func:`export_width`); otherwise (VGG,
     CIFARWideResNet, a backbone given as a module) :func:`scaled_channels`
@@ -122,8 +122,8 @@ class SlimmableClassifier(ImageClassifier):
         self.distill_temperature = float(distill_temperature)
         self.eval_all_widths = eval_all_widths
         tables = {}
-        if isinstance(backbone, dict) and has_plain_width(self.backbone):
-            tables = plain_channel_tables(self.backbone, backbone, widths,
+        if isinstance(backbone, dict) and has_narrow_config(self.backbone):
+            tables = narrow_channel_tables(self.backbone, backbone, widths,
                                           divisor)
         convert_to_slimmable(
             self,

@@ -4,8 +4,8 @@ from torch import nn
 
 from mmpwkd.models.slimmable import (SlimmableConv2d, SlimmableLinear,
                                      SwitchableBatchNorm1d,
-                                     SwitchableBatchNorm2d,
-                                     check_channel_table)
+                                     SwitchableBatchNorm2d)
+from mmpwkd.models.slimmable.ops import check_channel_table
 
 WIDTHS = (0.25, 0.5, 1.0)
 
