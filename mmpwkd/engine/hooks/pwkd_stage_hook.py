@@ -18,6 +18,7 @@ from mmengine.optim.scheduler import CosineRestartParamScheduler
 from mmengine.runner import IterBasedTrainLoop
 
 from mmpwkd.registry import HOOKS
+from mmpwkd.utils.arg_checks import check_bool
 
 from ..stages import parse_stages, stage_ends
 
@@ -27,10 +28,8 @@ OWNER = 'PWKDStageHook'
 
 def _check_order(widths: List[float], allow_partial_end: bool,
                  any_order: bool) -> None:
-    for name, flag in (('allow_partial_end', allow_partial_end),
-                       ('any_order', any_order)):
-        if not isinstance(flag, bool):
-            raise ValueError(f'{OWNER}: {name} must be a bool, got {flag!r}')
+    check_bool(OWNER, 'allow_partial_end', allow_partial_end)
+    check_bool(OWNER, 'any_order', any_order)
     if not any_order and any(b <= a for a, b in zip(widths, widths[1:])):
         raise ValueError(f'{OWNER}: stage widths must be strictly ascending '
                          f'(partial to whole), got {widths}; set '
@@ -102,13 +101,10 @@ class PWKDStageHook(Hook):
                  allow_schedule_change: bool = False) -> None:
         self.widths, self.lengths, self.unit = parse_stages(stages, OWNER)
         _check_order(self.widths, allow_partial_end, any_order)
-        for name, flag in (('gradual', gradual),
-                           ('allow_schedule_change', allow_schedule_change)):
-            if not isinstance(flag, bool):
-                raise ValueError(f'{OWNER}: {name} must be a bool, got '
-                                 f'{flag!r}')
-        self.gradual = gradual
-        self.allow_schedule_change = allow_schedule_change
+        self.gradual = check_bool(OWNER, 'gradual', gradual)
+        self.allow_schedule_change = check_bool(OWNER,
+                                                'allow_schedule_change',
+                                                allow_schedule_change)
         self._saved_schedule: Optional[dict] = None
         # Stage ends in the unit of progress (epochs, else iterations);
         # ratio stages are scaled to the run in before_train.

@@ -15,6 +15,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 
 from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
@@ -23,6 +24,7 @@ from .teacher_loading import load_teacher_checkpoint
 __all__ = ['PWKDDistiller']
 
 ModuleOrCfg = Union[dict, nn.Module]
+OWNER = 'PWKDDistiller'
 # The classifier's head, whose output is the logits.
 _HEAD = 'head'
 
@@ -95,12 +97,8 @@ class PWKDDistiller(BaseModel):
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        for name, flag in (('eval_teacher', eval_teacher),
-                           ('allow_untrained_widths',
-                            allow_untrained_widths)):
-            if not isinstance(flag, bool):
-                raise ValueError(f'PWKDDistiller: {name} must be a bool, '
-                                 f'got {flag!r}')
+        check_bool(OWNER, 'eval_teacher', eval_teacher)
+        check_bool(OWNER, 'allow_untrained_widths', allow_untrained_widths)
         self.student = build_module(student, 'model.student')
         self.teacher = build_module(teacher, 'model.teacher')
         if teacher_ckpt is not None:
@@ -108,7 +106,8 @@ class PWKDDistiller(BaseModel):
                                     allow_untrained_widths)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
-        self.student_loss_weight = self._check_weight(student_loss_weight)
+        self.student_loss_weight = check_non_negative(
+            OWNER, 'student_loss_weight', student_loss_weight)
         self.eval_teacher = eval_teacher
         self.distill_scale = 1.0
         if distill_losses is None:
@@ -117,14 +116,6 @@ class PWKDDistiller(BaseModel):
         self.distill_terms = self._build_terms(distill_losses)
         self._check_num_classes()
         self._recorders = self._build_recorders()
-
-    @staticmethod
-    def _check_weight(weight: float) -> float:
-        if isinstance(weight, bool) or not isinstance(
-                weight, (int, float)) or weight < 0:
-            raise ValueError('PWKDDistiller: student_loss_weight must be a '
-                             f'non-negative number, got {weight!r}')
-        return float(weight)
 
     @staticmethod
     def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:

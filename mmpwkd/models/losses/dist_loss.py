@@ -8,8 +8,9 @@ from typing import ClassVar, Optional
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative, check_positive
 
-from .utils import check_logits, check_non_negative, check_positive
+from .utils import check_logits
 
 __all__ = ['DISTLoss', 'dist_loss']
 

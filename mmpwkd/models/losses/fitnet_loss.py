@@ -8,8 +8,8 @@ from typing import ClassVar, Optional
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative
 
-from .utils import check_non_negative
 
 __all__ = ['FitNetLoss', 'fitnet_loss']
 

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from mmpwkd.models.losses import kd_loss
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_positive, check_positive_int
 
 from .convert import convert_to_slimmable, slimmable_layers
 from .export import is_pretrained_cfg
@@ -27,6 +28,7 @@ from .width_rule import check_widths
 __all__ = ['SlimmableClassifier']
 
 ModuleOrCfg = Union[dict, nn.Module]
+OWNER = 'SlimmableClassifier'
 
 
 def _last_layer_path(model: nn.Module) -> str:
@@ -139,10 +141,7 @@ class SlimmableClassifier(ImageClassifier):
     def _check_options(widths: Tuple[float, ...], divisor: int,
                        sandwich: Optional[int],
                        distill_temperature: float) -> None:
-        if isinstance(divisor, bool) or not isinstance(divisor, int) \
-                or divisor < 1:
-            raise ValueError('SlimmableClassifier: divisor must be a '
-                             f'positive int, got {divisor!r}')
+        check_positive_int(OWNER, 'divisor', divisor)
         if sandwich is not None and (
                 isinstance(sandwich, bool) or not isinstance(sandwich, int)
                 or not 0 <= sandwich <= len(widths) - 2):
@@ -150,11 +149,7 @@ class SlimmableClassifier(ImageClassifier):
                 'SlimmableClassifier: sandwich must be None or an int in '
                 f'[0, len(widths) - 2] = [0, {len(widths) - 2}] (random '
                 f'widths besides the widest and narrowest), got {sandwich!r}')
-        if isinstance(distill_temperature, bool) or not isinstance(
-                distill_temperature, (int, float)) or distill_temperature <= 0:
-            raise ValueError('SlimmableClassifier: distill_temperature must '
-                             f'be a positive number, got '
-                             f'{distill_temperature!r}')
+        check_positive(OWNER, 'distill_temperature', distill_temperature)
 
     @property
     def widths(self) -> Tuple[float, ...]:

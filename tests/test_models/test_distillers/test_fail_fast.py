@@ -97,7 +97,7 @@ def test_flags_must_be_bools(flag):
 
 def test_student_loss_weight_must_be_non_negative():
     with pytest.raises(ValueError, match='student_loss_weight must be a '
-                       'non-negative number, got -0.1'):
+                       'non-negative number, but got -0.1'):
         distiller(student_loss_weight=-0.1)
 
 
