@@ -266,3 +266,38 @@ def test_stage_cosine_lr_state_leaves_the_stages_to_the_config():
     runner = _lr_runner(dict(type='StageCosineLR',
                              stages=[dict(width=w, ratio=1) for w in WIDTHS]))
     assert 'ends' not in runner.param_schedulers[0].state_dict()
+
+
+def test_first_batch_checks_the_widest_stage():
+    """A connector that fits the first stage but not the last fails on
+    the first batch, before any update; later batches are not checked."""
+    import torch
+    from helpers import resnet_classifier
+    from mmpretrain.structures import DataSample
+
+    from mmpwkd.registry import MODELS
+    model = MODELS.build(
+        dict(
+            type='PWKDDistiller',
+            student=resnet_classifier(18, 8),
+            teacher=resnet_classifier(
+                18, 16, slimmable=True, widths=(0.25, 1.0)),
+            distill_losses=dict(
+                loss_fitnet=dict(
+                    type='FitNetLoss', student='backbone.layer3',
+                    teacher='backbone.layer3',
+                    connector=dict(type='ConvConnector', in_channels=32,
+                                   out_channels=32)))))
+    hook = PWKDStageHook(stages=[dict(width=0.25, epochs=1),
+                                 dict(width=1.0, epochs=1)])
+    runner = fake_runner(max_epochs=2)
+    runner.model = model
+    hook.before_train(runner)
+    data = dict(
+        inputs=[torch.zeros(3, 32, 32, dtype=torch.uint8)] * 2,
+        data_samples=[DataSample().set_gt_label(0)] * 2)
+    with pytest.raises(ValueError, match="teacher 'backbone.layer3' gives "
+                       r'\(2, 64, 2, 2\) at teacher width 1.0'):
+        hook.before_train_iter(runner, 0, data)
+    assert model.teacher_width == 0.25
+    hook.before_train_iter(runner, 1, data)  # checked once per process

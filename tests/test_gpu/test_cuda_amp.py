@@ -94,7 +94,7 @@ def test_distiller_trains_under_amp_at_every_width(dtype, channels_last):
         assert log['loss'].item() == pytest.approx(full, rel=0.05, abs=0.02)
         reference.load_state_dict(model.state_dict())
         if channels_last:
-            assert is_channels_last(model._plain_teacher.net)
+            assert is_channels_last(model.teacher)
     assert all(
         torch.equal(value, model.teacher.state_dict()[key])
         for key, value in teacher_before.items())

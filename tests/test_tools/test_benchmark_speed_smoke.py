@@ -13,7 +13,7 @@ ARMS = {
 }
 ARMS |= {
     f'{arm}_w{w}'
-    for arm in ('pwkd', 'pwkd_sliced', 'teacher_forward') for w in WIDTHS
+    for arm in ('pwkd', 'teacher_forward') for w in WIDTHS
 }
 PAIRS = {'resnet34_resnet18_224', 'resnet56_resnet20_cifar32'}
 
@@ -44,14 +44,11 @@ def test_speed_benchmark_smoke(tmp_path):
         assert pair['arms']['kd']['to_kd'] == 1.0
         assert set(pair['teacher_forward']) == {str(w) for w in WIDTHS}
         assert pair['teacher_forward']['1.0']['to_full'] == 1.0
-        assert set(pair['sliced_to_fast']) == {str(w) for w in WIDTHS}
         limits = {t['name']: t['limit'] for t in pair['targets']}
         assert len(limits) == 8
         assert limits['kd / bare_kd'] == 1.03
         for target in pair['targets']:
             assert target['met'] == (target['value'] <= target['limit'])
-        assert set(pair['profile']) == {
-            'student', 'kd', 'pwkd_w0.25', 'pwkd_sliced_w0.25'
-        }
+        assert set(pair['profile']) == {'student', 'kd', 'pwkd_w0.25'}
         assert all(len(ops) == 8 for ops in pair['profile'].values())
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

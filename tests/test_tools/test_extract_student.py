@@ -13,6 +13,7 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpwkd import __version__
 
 from conftest import REPO, python_tool
+from helpers import resnet_classifier
 
 TOOL = 'tools/model_converters/extract_student.py'
 NUM_CLASSES = 4
@@ -27,23 +28,8 @@ def _load_tool():
 
 
 def _classifier(depth: int, base: int, slimmable: bool = False) -> dict:
-    cfg = dict(
-        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=NUM_CLASSES,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')))
-    if slimmable:
-        cfg.update(widths=(0.5, 1.0), eval_all_widths=False)
-    return cfg
+    extra = dict(widths=(0.5, 1.0)) if slimmable else {}
+    return resnet_classifier(depth, base, NUM_CLASSES, slimmable, **extra)
 
 
 STUDENT = _classifier(18, 8)

@@ -15,6 +15,7 @@ from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
 from conftest import REPO
+from helpers import resnet_classifier
 
 TOOL = 'tools/analysis_tools/slimmable_complexity.py'
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
@@ -31,16 +32,7 @@ def _load_tool():
 
 def _resnet(base: int, slimmable: bool) -> dict:
     """ResNet-18 with ``base`` stem/base channels, GAP, linear head."""
-    return dict(
-        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
-        backbone=dict(
-            type='ResNet', depth=18, stem_channels=base,
-            base_channels=base),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=NUM_CLASSES,
-            in_channels=base * 8))
+    return resnet_classifier(18, base, NUM_CLASSES, slimmable)
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,7 @@ parameters of the slimmable model therefore gives the full count (plus the
 private BNs of every width) at every width. What a width costs is counted
 instead on
 
-- ``plain`` (backbones with width knobs, :data:`PLAIN_WIDTH_BACKBONES`): the
+- ``plain`` (backbones with width knobs, :data:`NARROWABLE_BACKBONES`): the
   ordinary mmpretrain classifier of that width from :func:`export_width`,
   i.e. the network one would deploy; mmengine's
   ``get_model_complexity_info`` counts its parameters and FLOPs;
@@ -49,7 +49,7 @@ from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import (SlimmableConv2d, SlimmableLinear,
                                      SwitchableBatchNorm, export_width,
-                                     has_plain_width, slimmable_layers)
+                                     has_narrow_config, slimmable_layers)
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
@@ -152,7 +152,7 @@ def width_complexity(model: nn.Module, model_cfg: dict, width: float,
         dict: ``width``, ``params``, ``flops`` and ``counted_on``
         (``'plain'`` or ``'sliced'``).
     """
-    if not sliced and has_plain_width(model.backbone):
+    if not sliced and has_narrow_config(model.backbone):
         plain_cfg, _ = export_width(model, model_cfg, width)
         plain = MODELS.build(plain_cfg).eval()
         info = get_model_complexity_info(

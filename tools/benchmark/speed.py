@@ -126,16 +126,10 @@ class Bench:
             widths=WIDTHS,
             eval_all_widths=False)
 
-    def _pwkd_step(self, width: float, fast_path: bool) -> Step:
-        model = self._distiller(
-            self.slimmable_cfg(), teacher_fast_path=fast_path)
+    def _pwkd_step(self, width: float) -> Step:
+        model = self._distiller(self.slimmable_cfg())
         model.set_teacher_width(width)
         return self._train_step(model)
-
-    def _sliced_step(self, model: nn.Module, step: Step,
-                     width: float) -> None:
-        model.set_teacher_width(width)
-        step()
 
     def _teacher_forward(self, net: nn.Module) -> Step:
         net = self._to_device(net).eval().requires_grad_(False)
@@ -185,13 +179,9 @@ class Bench:
         arms['bare_student'] = self._bare_kd_step(with_teacher=False)
         arms['kd'] = self._train_step(self._distiller(self.cfg['teacher']))
         arms['bare_kd'] = self._bare_kd_step()
-        sliced = self._distiller(self.slimmable_cfg(), teacher_fast_path=False)
-        sliced_step = self._train_step(sliced)
         slimmable = MODELS.build(self.slimmable_cfg())
         for width in WIDTHS:
-            arms[f'pwkd_w{width}'] = self._pwkd_step(width, True)
-            arms[f'pwkd_sliced_w{width}'] = partial(self._sliced_step, sliced,
-                                                   sliced_step, width)
+            arms[f'pwkd_w{width}'] = self._pwkd_step(width)
             plain_cfg, state = export_width(slimmable, self.slimmable_cfg(),
                                             width)
             plain = MODELS.build(plain_cfg)
@@ -262,15 +252,9 @@ def summarise(times: Dict[str, List[float]], batch: int) -> dict:
                     'teacher_forward_w1.0']),
             flop_model=w**2) for w in WIDTHS
     }
-    sliced = {
-        str(w): paired(times,
-                       lambda t, w=w: t[f'pwkd_sliced_w{w}'] / t[f'pwkd_w{w}'])
-        for w in WIDTHS
-    }
     return dict(
         arms=arms,
         teacher_forward=teacher,
-        sliced_to_fast=sliced,
         targets=targets(times))
 
 
@@ -431,7 +415,7 @@ def main(argv: List[str] = None) -> dict:
                     **summarise(times, cfg['batch']), times_s=times)
         if args.profile:
             pair['profile'] = profile_arms(
-                arms, ['student', 'kd', 'pwkd_w0.25', 'pwkd_sliced_w0.25'],
+                arms, ['student', 'kd', 'pwkd_w0.25'],
                 args.profile_steps, top=8, device=device)
         results['pairs'][name] = pair
     results['machine']['load_average_end'] = os.getloadavg()

@@ -4,6 +4,9 @@ Stage k distils from the k-th narrowest teacher sub-network; the last stage
 from the whole teacher. The hook owns the schedule and sets the teacher width
 through :meth:`PWKDDistiller.set_teacher_width`; the model never reads the
 epoch. On resume it replays the schedule up to the restored epoch/iteration.
+On the first training batch it also runs the distill terms once at the
+widest stage width, so that a connector too narrow for the last stage fails
+before the first update instead of stages later.
 """
 import bisect
 from typing import Any, List, Optional, Sequence
@@ -15,6 +18,7 @@ from mmengine.optim.scheduler import CosineRestartParamScheduler
 from mmengine.runner import IterBasedTrainLoop
 
 from mmpwkd.registry import HOOKS
+from mmpwkd.utils.arg_checks import check_bool
 
 from ..stages import parse_stages, stage_ends
 
@@ -24,10 +28,8 @@ OWNER = 'PWKDStageHook'
 
 def _check_order(widths: List[float], allow_partial_end: bool,
                  any_order: bool) -> None:
-    for name, flag in (('allow_partial_end', allow_partial_end),
-                       ('any_order', any_order)):
-        if not isinstance(flag, bool):
-            raise ValueError(f'{OWNER}: {name} must be a bool, got {flag!r}')
+    check_bool(OWNER, 'allow_partial_end', allow_partial_end)
+    check_bool(OWNER, 'any_order', any_order)
     if not any_order and any(b <= a for a, b in zip(widths, widths[1:])):
         raise ValueError(f'{OWNER}: stage widths must be strictly ascending '
                          f'(partial to whole), got {widths}; set '
@@ -99,13 +101,10 @@ class PWKDStageHook(Hook):
                  allow_schedule_change: bool = False) -> None:
         self.widths, self.lengths, self.unit = parse_stages(stages, OWNER)
         _check_order(self.widths, allow_partial_end, any_order)
-        for name, flag in (('gradual', gradual),
-                           ('allow_schedule_change', allow_schedule_change)):
-            if not isinstance(flag, bool):
-                raise ValueError(f'{OWNER}: {name} must be a bool, got '
-                                 f'{flag!r}')
-        self.gradual = gradual
-        self.allow_schedule_change = allow_schedule_change
+        self.gradual = check_bool(OWNER, 'gradual', gradual)
+        self.allow_schedule_change = check_bool(OWNER,
+                                                'allow_schedule_change',
+                                                allow_schedule_change)
         self._saved_schedule: Optional[dict] = None
         # Stage ends in the unit of progress (epochs, else iterations);
         # ratio stages are scaled to the run in before_train.
@@ -116,6 +115,7 @@ class PWKDStageHook(Hook):
         self._stage: Optional[int] = None
         self._width: Optional[float] = None
         self._seed = 0
+        self._widest_checked = False
 
     @staticmethod
     def _model(runner):
@@ -162,6 +162,7 @@ class PWKDStageHook(Hook):
                 f"teacher's widths {list(model.teacher_widths)}")
         self._seed = int(getattr(runner, 'seed', None) or 0)
         self._stage = self._width = None
+        self._widest_checked = False
         self._enter(runner, self.stage_at(self._progress(runner)))
 
     def _check_lr_restarts(self, runner, total: int) -> None:
@@ -250,5 +251,18 @@ class PWKDStageHook(Hook):
                           batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         self._enter(runner, self.stage_at(self._progress(runner)))
+        if not self._widest_checked and data_batch is not None:
+            self._check_widest(runner, data_batch)
         runner.message_hub.update_scalar('train/pwkd_stage', self._stage + 1)
         runner.message_hub.update_scalar('train/teacher_width', self._width)
+
+    def _check_widest(self, runner, data_batch: dict) -> None:
+        """Run the distill terms once at the widest stage width."""
+        self._widest_checked = True
+        widest = max(self.widths)
+        if widest == self._width:
+            return
+        model = self._model(runner)
+        data = model.data_preprocessor(data_batch, False)
+        model.check_teacher_width(data['inputs'], data['data_samples'],
+                                  widest)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_positive_int
 
 __all__ = ['ConvConnector']
 
@@ -31,14 +32,10 @@ class ConvConnector(nn.Module):
                  out_channels: int,
                  norm: bool = True) -> None:
         super().__init__()
-        for name, value in (('in_channels', in_channels),
-                            ('out_channels', out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) \
-                    or value < 1:
-                raise ValueError(f'ConvConnector: {name} must be a positive '
-                                 f'int, got {value!r}')
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        self.in_channels = check_positive_int('ConvConnector', 'in_channels',
+                                              in_channels)
+        self.out_channels = check_positive_int('ConvConnector',
+                                               'out_channels', out_channels)
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=not norm)
         self.bn = nn.BatchNorm2d(out_channels) if norm else None
 

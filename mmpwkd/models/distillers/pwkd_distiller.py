@@ -7,7 +7,7 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
-from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -15,23 +15,18 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 
 from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
-from .plain_teacher import materialise_width, record_input_channels
 from .teacher_loading import load_teacher_checkpoint
 
 __all__ = ['PWKDDistiller']
 
 ModuleOrCfg = Union[dict, nn.Module]
-
-
-class _PlainTeacher(NamedTuple):
-    """The teacher's active width as a plain network, and the teacher state
-    (:meth:`PWKDDistiller._teacher_state`) it was copied from."""
-
-    state: tuple
-    net: nn.Module
+OWNER = 'PWKDDistiller'
+# The classifier's head, whose output is the logits.
+_HEAD = 'head'
 
 
 @MODELS.register_module()
@@ -45,20 +40,16 @@ class PWKDDistiller(BaseModel):
     the teacher's *full* width; it is sliced to the active width.
 
     The teacher is frozen, stays in eval mode, runs under ``no_grad`` and
-    computes only features and logits (no teacher loss). Being frozen, a
-    slimmable teacher's active width is copied into a plain network
-    (:func:`materialise_width`) on its first forward at that width, and the
-    copy runs instead of slicing the shared weights at every step. The copy
-    is rebuilt when the width or any teacher tensor changes (moved, cast,
-    loaded); it has the teacher's module paths and forward hooks, and is not
-    a sub-module: checkpoints and DDP see only the slimmable teacher.
+    computes only features and logits (no teacher loss); a slimmable
+    teacher slices its shared weights to the active width.
 
     Mistakes surface before the first update: module paths, loss arguments
     and class counts of compared logits are checked when the model is
-    built; on the first training batch, a teacher narrower than its full
-    width also runs once at full width (the last stage), so that a shape no
-    connector reconciles is reported by the first iteration, naming both
-    sources and shapes.
+    built, and a teacher checkpoint must hold every width the teacher has
+    (``allow_untrained_widths``); on the first training batch,
+    :class:`PWKDStageHook` runs every term once at the widest stage width
+    (:meth:`check_teacher_width`), so that a shape no connector reconciles
+    is reported by the first iteration, naming both sources and shapes.
 
     Args:
         student (dict | nn.Module): An mmpretrain classifier or its config.
@@ -78,9 +69,11 @@ class PWKDDistiller(BaseModel):
             ``PerWidthAccuracy(score_field='teacher_score_per_width')``),
             so validation shows what the current stage teaches.
             Defaults to False.
-        teacher_fast_path (bool): Run a slimmable teacher's active width as
-            a plain network copied once per width; False slices the shared
-            weights at every step. Defaults to True.
+        allow_untrained_widths (bool): Accept a ``teacher_ckpt`` without
+            the switchable BNs of some teacher width below 1.0 (a plain
+            classifier's checkpoint, or a slimmable one trained at other
+            widths), whose sub-networks are then untrained. Defaults to
+            False.
         data_preprocessor (dict, optional): Defaults to the student's, and
             its type to ``ClsDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
@@ -93,7 +86,7 @@ class PWKDDistiller(BaseModel):
                  distill_losses: Optional[Dict[str, dict]] = None,
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
-                 teacher_fast_path: bool = True,
+                 allow_untrained_widths: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
@@ -104,21 +97,18 @@ class PWKDDistiller(BaseModel):
         data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        check_bool(OWNER, 'eval_teacher', eval_teacher)
+        check_bool(OWNER, 'allow_untrained_widths', allow_untrained_widths)
         self.student = build_module(student, 'model.student')
         self.teacher = build_module(teacher, 'model.teacher')
         if teacher_ckpt is not None:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt)
+            load_teacher_checkpoint(self.teacher, teacher_ckpt,
+                                    allow_untrained_widths)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
-        self.student_loss_weight = self._check_weight(student_loss_weight)
-        for name, flag in (('eval_teacher', eval_teacher),
-                           ('teacher_fast_path', teacher_fast_path)):
-            if not isinstance(flag, bool):
-                raise ValueError(f'PWKDDistiller: {name} must be a bool, '
-                                 f'got {flag!r}')
+        self.student_loss_weight = check_non_negative(
+            OWNER, 'student_loss_weight', student_loss_weight)
         self.eval_teacher = eval_teacher
-        self.teacher_fast_path = teacher_fast_path
-        self._plain_teacher: Optional[_PlainTeacher] = None
         self.distill_scale = 1.0
         if distill_losses is None:
             distill_losses = dict(
@@ -126,15 +116,6 @@ class PWKDDistiller(BaseModel):
         self.distill_terms = self._build_terms(distill_losses)
         self._check_num_classes()
         self._recorders = self._build_recorders()
-        self._sources_checked = False
-
-    @staticmethod
-    def _check_weight(weight: float) -> float:
-        if isinstance(weight, bool) or not isinstance(
-                weight, (int, float)) or weight < 0:
-            raise ValueError('PWKDDistiller: student_loss_weight must be a '
-                             f'non-negative number, got {weight!r}')
-        return float(weight)
 
     @staticmethod
     def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:
@@ -168,7 +149,10 @@ class PWKDDistiller(BaseModel):
                 f'{keys} compare their logits class by class')
 
     def _build_recorders(self) -> Dict[str, FeatureRecorder]:
-        paths: Dict[str, Dict[str, str]] = dict(student={}, teacher={})
+        # The head's output is the logits: recorded, so that the student's
+        # head computes them once, inside its public ``loss``.
+        paths: Dict[str, Dict[str, str]] = dict(
+            student={_HEAD: LOGITS}, teacher={_HEAD: LOGITS})
         for name, term in self.distill_terms.items():
             for side in ('student', 'teacher'):
                 source = getattr(term, f'{side}_source')
@@ -232,93 +216,83 @@ class PWKDDistiller(BaseModel):
         teacher's scores at its active width."""
         results = self.student.predict(inputs, data_samples)
         if self.eval_teacher:
-            logits = self._run('teacher', inputs)[LOGITS]
-            teacher = self.teacher.head._get_predictions(logits, None)
-            for result, scored in zip(results, teacher):
+            with torch.no_grad():
+                scored = self.teacher.head.predict(
+                    self.teacher.extract_feat(inputs))
+            for result, teacher in zip(results, scored):
                 result.teacher_score_per_width = {
-                    self.teacher_width: scored.pred_score
+                    self.teacher_width: teacher.pred_score
                 }
         return results
 
-    def _run(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
+    def _outputs(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
         """Logits and recorded features of the student or the teacher."""
-        if side == 'teacher' and self.teacher_fast_path and hasattr(
-                self.teacher, 'weights_generation'):
-            return self._run_plain_teacher(inputs)
-        return self._forward(getattr(self, side), side, inputs)
-
-    def _forward(self, model: nn.Module, side: str,
-                 inputs: Tensor) -> Dict[str, Tensor]:
+        model = getattr(self, side)
         with self._recorders[side].record() as features:
-            features[LOGITS] = model.head(model.extract_feat(inputs))
-        return features
-
-    def _teacher_state(self) -> tuple:
-        """The active width and the teacher's weights generation, which
-        changes when it is moved, cast or loaded into. (Checking every
-        tensor's version each step instead cost 1 ms, a visible share of
-        a GPU step.)"""
-        return self.teacher_width, self.teacher.weights_generation
-
-    def _run_plain_teacher(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """The teacher's outputs from its plain copy; a stale or missing
-        copy is rebuilt from this forward of the slimmable teacher, which
-        gives the input channels of its layers."""
-        state = self._teacher_state()
-        plain = self._plain_teacher
-        if plain is not None and plain.state == state:
-            return self._forward(plain.net, 'teacher', inputs)
-        self._plain_teacher = None
-        with record_input_channels(self.teacher) as channels:
-            features = self._forward(self.teacher, 'teacher', inputs)
-        self._plain_teacher = _PlainTeacher(
-            state, materialise_width(self.teacher, channels))
+            model.head(model.extract_feat(inputs))
+        features[LOGITS] = features[_HEAD]
         return features
 
     def loss(self, inputs: Tensor,
              data_samples: List[DataSample]) -> Dict[str, Tensor]:
         """Student losses (``student.*``) and distill losses (``distill.*``).
         """
-        student = self._run('student', inputs)
+        with self._recorders['student'].record() as student:
+            head_losses = self.student.head.loss(
+                self.student.extract_feat(inputs), data_samples)
+        student[LOGITS] = student[_HEAD]
         with torch.no_grad():
-            teacher = self._run('teacher', inputs)
+            teacher = self._outputs('teacher', inputs)
         losses = {
             f'student.{key}': value * self.student_loss_weight
             if 'loss' in key else value
-            for key, value in self.student.head._get_loss(
-                student[LOGITS], data_samples).items()
+            for key, value in head_losses.items()
         }
-        target = torch.cat([s.gt_label for s in data_samples]).to(
-            inputs.device) if 'gt_label' in data_samples[0] else None
-        if not self._sources_checked:
-            self._check_full_width(inputs, student, target)
+        target = _labels(data_samples, inputs.device)
         for name, term in self.distill_terms.items():
             losses[f'distill.{name}'] = self.distill_scale * term(
                 student[term.student_source], teacher[term.teacher_source],
                 target, self.teacher_width)
         return losses
 
-    def _check_full_width(self, inputs: Tensor, student: Dict[str, Tensor],
-                          target: Optional[Tensor]) -> None:
-        """On the first training batch, before any update: if the teacher
-        runs narrower, check every term against the full teacher too, which
-        the last stage will use (a connector maps to its channels).
+    @torch.no_grad()
+    def check_teacher_width(self, inputs: Tensor,
+                            data_samples: List[DataSample],
+                            width: float) -> None:
+        """Run every distill term once with the teacher at ``width``.
 
-        The check runs in eval mode and without gradients: it trains
-        nothing and moves no statistics (a connector's BN).
+        :class:`PWKDStageHook` calls it on the first training batch with
+        the widest stage width, so that a connector too narrow for the
+        last stage fails before the first update. It runs in eval mode and
+        without gradients: it trains nothing and moves no statistics (a
+        connector's BN); the mode and teacher width are restored.
+
+        Args:
+            inputs (Tensor): Preprocessed images (N, C, H, W).
+            data_samples (List[DataSample]): Their annotations.
+            width (float): One of :attr:`teacher_widths`.
+
+        Raises:
+            ValueError: If a term refuses the shapes, naming both sources.
         """
-        full, width = max(self.teacher_widths), self.teacher_width
-        if width != full:
-            mode = self.training
-            self.eval()
-            self.set_teacher_width(full)
-            try:
-                with torch.no_grad():
-                    teacher = self._forward(self.teacher, 'teacher', inputs)
-                    for term in self.distill_terms.values():
-                        term(student[term.student_source],
-                             teacher[term.teacher_source], target, full)
-            finally:
-                self.set_teacher_width(width)
-                self.train(mode)
-        self._sources_checked = True
+        mode, active = self.training, self.teacher_width
+        self.eval()
+        self.set_teacher_width(width)
+        try:
+            student = self._outputs('student', inputs)
+            teacher = self._outputs('teacher', inputs)
+            target = _labels(data_samples, inputs.device)
+            for term in self.distill_terms.values():
+                term(student[term.student_source],
+                     teacher[term.teacher_source], target, width)
+        finally:
+            self.set_teacher_width(active)
+            self.train(mode)
+
+
+def _labels(data_samples: List[DataSample],
+            device: torch.device) -> Optional[Tensor]:
+    """The hard labels of the batch, or None without them."""
+    if 'gt_label' not in data_samples[0]:
+        return None
+    return torch.cat([s.gt_label for s in data_samples]).to(device)

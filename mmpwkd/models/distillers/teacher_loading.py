@@ -1,9 +1,20 @@
-"""Loading a frozen teacher's checkpoint with errors that say what is off."""
+"""Loading a frozen teacher's checkpoint with errors that say what is off.
+
+A slimmable teacher's sub-networks share the full-width weights but each
+narrower width has its own switchable BN (``narrow_bns``), which only a
+slimmable checkpoint holds. A plain classifier's checkpoint loads into a
+slimmable teacher (the narrow BNs start as slices of the full-width BN) and
+is exact at width 1.0, but its narrower widths are untrained: chance
+accuracy, so the PWKD stages at those widths would distil from noise. That
+is refused unless asked for.
+"""
 from collections import OrderedDict
 from typing import Dict, List, Mapping
 
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
+
+from mmpwkd.models.slimmable import widths_missing_from
 
 __all__ = ['load_teacher_checkpoint']
 
@@ -34,20 +45,43 @@ def _shape_mismatches(teacher: nn.Module,
     ]
 
 
-def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
+def _check_widths(missing: List[float], path: str) -> None:
+    if missing:
+        raise ValueError(
+            f'teacher_ckpt={path!r} holds no weights for the teacher widths '
+            f'{missing}: it lacks their switchable BNs (keys '
+            "'<bn path>.narrow_bns.<width>.*'), as a plain classifier's "
+            'checkpoint or a slimmable one trained at other widths does, '
+            'so those sub-networks are untrained (chance accuracy) and '
+            'the PWKD stages at them would distil from noise. Give the '
+            'checkpoint of a slimmable teacher trained at these widths '
+            '(train one with configs/slimmable_teacher/ or, on CIFAR-100, '
+            'configs/cifar100/slimmable_*.py), or set '
+            'model.allow_untrained_widths=True to distil from them anyway.')
+
+
+def load_teacher_checkpoint(teacher: nn.Module,
+                            path: str,
+                            allow_untrained_widths: bool = False) -> None:
     """Load ``path`` into ``teacher`` strictly, through the safe loader.
 
     Args:
         teacher (nn.Module): The teacher model.
         path (str): Checkpoint file (or any URI mmengine can read).
+        allow_untrained_widths (bool): Accept a checkpoint without the
+            switchable BNs of some teacher width below 1.0. Defaults to
+            False.
 
     Raises:
-        ValueError: If the file cannot be read or unpickled safely, or if its
+        ValueError: If the file cannot be read or unpickled safely, if its
             keys or shapes do not match the teacher (the message lists the
-            missing and unexpected keys).
+            missing and unexpected keys), or, unless
+            ``allow_untrained_widths``, if it lacks a width of a slimmable
+            teacher (the message names the widths).
     """
     try:
-        checkpoint = _load_checkpoint(path, map_location='cpu')
+        checkpoint = CheckpointLoader.load_checkpoint(
+            path, map_location='cpu')
     except FileNotFoundError as error:
         raise ValueError(f'teacher_ckpt={path!r}: file not found') from error
     except Exception as error:  # truncated, corrupt or unsafe pickle
@@ -60,6 +94,8 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
             f'teacher_ckpt={path!r} does not fit the teacher: '
             f'{len(mismatches)} tensors differ in shape, e.g. '
             f'{mismatches[:5]}')
+    # Read before loading: a switchable BN fills in the keys it lacks.
+    missing_widths = widths_missing_from(teacher, state)
     try:
         result = teacher.load_state_dict(state, strict=False)
     except RuntimeError as error:  # a mismatch that a load hook found
@@ -72,3 +108,5 @@ def load_teacher_checkpoint(teacher: nn.Module, path: str) -> None:
             f'keys {list(result.unexpected_keys)[:20]} (of '
             f'{len(result.missing_keys)} and '
             f'{len(result.unexpected_keys)})')
+    if not allow_untrained_widths:
+        _check_widths(missing_widths, path)

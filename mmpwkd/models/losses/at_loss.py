@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative, check_positive
 
-from .utils import check_non_negative, check_positive
 
 __all__ = ['ATLoss', 'at_loss', 'attention_map']
 
@@ -78,7 +78,6 @@ class ATLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, p: float = 2, loss_weight: float = 1.0) -> None:

@@ -8,8 +8,9 @@ from typing import ClassVar, Optional
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative, check_positive
 
-from .utils import check_logits, check_non_negative, check_positive
+from .utils import check_logits
 
 __all__ = ['DISTLoss', 'dist_loss']
 
@@ -80,7 +81,6 @@ class DISTLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

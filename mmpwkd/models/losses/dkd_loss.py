@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative, check_positive
 
-from .utils import check_logits, check_non_negative, check_positive
+from .utils import check_logits
 
 __all__ = ['DKDLoss', 'dkd_loss']
 
@@ -117,7 +118,6 @@ class DKDLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = True
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

@@ -8,8 +8,8 @@ from typing import ClassVar, Optional
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative
 
-from .utils import check_non_negative
 
 __all__ = ['FitNetLoss', 'fitnet_loss']
 
@@ -57,7 +57,6 @@ class FitNetLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, loss_weight: float = 1.0) -> None:

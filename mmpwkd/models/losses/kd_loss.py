@@ -9,13 +9,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import (check_choice, check_non_negative,
+                                     check_positive)
 
-from .utils import (
-    check_choice,
-    check_logits,
-    check_non_negative,
-    check_positive,
-)
+from .utils import check_logits
 
 __all__ = ['KDLoss', 'kd_loss']
 
@@ -71,7 +68,6 @@ class KDLoss(nn.Module):
             Defaults to ``'batchmean'``.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'logits'
 
     def __init__(self,

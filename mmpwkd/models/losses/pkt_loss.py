@@ -9,8 +9,9 @@ import torch
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative, check_positive
 
-from .utils import check_batch, check_non_negative, check_positive
+from .utils import check_batch
 
 __all__ = ['PKTLoss', 'pkt_loss']
 
@@ -66,7 +67,6 @@ class PKTLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self, eps: float = 1e-7, loss_weight: float = 1.0) -> None:

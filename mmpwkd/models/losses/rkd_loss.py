@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_non_negative
 
-from .utils import check_batch, check_non_negative
+from .utils import check_batch
 
 __all__ = ['RKDLoss', 'rkd_loss']
 
@@ -100,7 +101,6 @@ class RKDLoss(nn.Module):
             Defaults to 1.0.
     """
 
-    requires_target: ClassVar[bool] = False
     input_kind: ClassVar[str] = 'feature'
 
     def __init__(self,

@@ -1,101 +1,11 @@
-"""Checks shared by the distillation losses.
+"""Shape checks shared by the distillation losses.
 
-Constructor arguments are checked when a loss is built from its config, and
-tensor shapes when the loss first sees them, so that a mistake is reported
-where it enters, with the expected and the given value.
+Tensor shapes are checked when a loss first sees them, with both shapes;
+constructor arguments are checked with :mod:`mmpwkd.utils.arg_checks`.
 """
-import math
-from numbers import Real
-from typing import Sequence
-
 from torch import Tensor
 
-__all__ = [
-    'check_batch', 'check_choice', 'check_logits', 'check_non_negative',
-    'check_positive'
-]
-
-
-def _check_real(owner: str, name: str, value: object) -> float:
-    """Return ``value`` as a float if it is a finite real number."""
-    # bool is an int subclass, but ``tau=True`` is a config mistake.
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f'{owner}: {name} must be a real number (int or '
-                        f'float), but got {type(value).__name__} {value!r}')
-    if not math.isfinite(value):
-        raise ValueError(
-            f'{owner}: {name} must be a finite number, but got {value!r}')
-    return float(value)
-
-
-def check_positive(owner: str, name: str, value: object) -> float:
-    """Check that ``value`` is a positive finite number.
-
-    Args:
-        owner (str): Who receives the argument (class or function name).
-        name (str): The argument name.
-        value (object): The given value.
-
-    Returns:
-        float: ``value`` as a float.
-
-    Raises:
-        TypeError: If ``value`` is not an int or a float.
-        ValueError: If ``value`` is not finite or not positive.
-    """
-    number = _check_real(owner, name, value)
-    if number <= 0:
-        raise ValueError(
-            f'{owner}: {name} must be a positive number, but got {value!r}')
-    return number
-
-
-def check_non_negative(owner: str, name: str, value: object) -> float:
-    """Check that ``value`` is a non-negative finite number.
-
-    Args:
-        owner (str): Who receives the argument (class or function name).
-        name (str): The argument name.
-        value (object): The given value.
-
-    Returns:
-        float: ``value`` as a float.
-
-    Raises:
-        TypeError: If ``value`` is not an int or a float.
-        ValueError: If ``value`` is not finite or negative.
-    """
-    number = _check_real(owner, name, value)
-    if number < 0:
-        raise ValueError(f'{owner}: {name} must be a non-negative number, '
-                         f'but got {value!r}')
-    return number
-
-
-def check_choice(owner: str, name: str, value: object,
-                 choices: Sequence[str]) -> str:
-    """Check that ``value`` is one of the strings ``choices``.
-
-    Args:
-        owner (str): Who receives the argument (class or function name).
-        name (str): The argument name.
-        value (object): The given value.
-        choices (Sequence[str]): The allowed values.
-
-    Returns:
-        str: ``value``.
-
-    Raises:
-        TypeError: If ``value`` is not a string.
-        ValueError: If ``value`` is not among ``choices``.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f'{owner}: {name} must be a str among {tuple(choices)}'
-                        f', but got {type(value).__name__} {value!r}')
-    if value not in choices:
-        raise ValueError(f'{owner}: {name} must be one of {tuple(choices)}, '
-                         f'but got {value!r}')
-    return value
+__all__ = ['check_batch', 'check_logits']
 
 
 def check_logits(owner: str, student: Tensor, teacher: Tensor) -> None:

@@ -1,24 +1,20 @@
-"""Slimmable teacher: width-switchable layers, conversion, classifier."""
-from .convert import (channel_tables_of, convert_to_slimmable,
-                      set_module_width, slimmable_layers)
-from .export import export_width, plain_classifier_cfg, width_state_dict
-from .ops import (SlimmableConv2d, SlimmableLayer, SlimmableLinear,
-                  check_channel_table)
-from .plain_width import (PLAIN_WIDTH_BACKBONES, PlainWidthSpec,
-                          has_plain_width, narrow_backbone_cfg, output_stage,
-                          plain_channel_tables)
+"""Slimmable teacher: width-switchable layers, conversion, classifier.
+
+The names below are the package's public API; helpers such as the channel
+rule (:mod:`.width_rule`) or the narrowed configs (:mod:`.narrow_config`)
+are imported from their modules.
+"""
+from .convert import convert_to_slimmable, slimmable_layers
+from .export import export_width
+from .narrow_config import NARROWABLE_BACKBONES, has_narrow_config
+from .ops import SlimmableConv2d, SlimmableLinear
 from .slimmable_classifier import SlimmableClassifier
 from .switchable_bn import (SwitchableBatchNorm, SwitchableBatchNorm1d,
-                            SwitchableBatchNorm2d)
-from .width_rule import check_widths, scaled_channels, width_key
+                            SwitchableBatchNorm2d, widths_missing_from)
 
 __all__ = [
-    'PLAIN_WIDTH_BACKBONES', 'PlainWidthSpec', 'SlimmableClassifier',
-    'SlimmableConv2d', 'SlimmableLayer', 'SlimmableLinear',
-    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d',
-    'channel_tables_of', 'check_channel_table', 'check_widths',
-    'convert_to_slimmable', 'export_width', 'has_plain_width',
-    'narrow_backbone_cfg', 'output_stage', 'plain_channel_tables',
-    'plain_classifier_cfg', 'scaled_channels', 'set_module_width',
-    'slimmable_layers', 'width_key', 'width_state_dict'
+    'NARROWABLE_BACKBONES', 'SlimmableClassifier', 'SlimmableConv2d',
+    'SlimmableLinear', 'SwitchableBatchNorm', 'SwitchableBatchNorm1d',
+    'SwitchableBatchNorm2d', 'convert_to_slimmable', 'export_width',
+    'has_narrow_config', 'slimmable_layers', 'widths_missing_from'
 ]

@@ -1,7 +1,7 @@
 """Export one width of a slimmable classifier as a plain mmpretrain model.
 
 The exported config is an ordinary ``ImageClassifier`` with narrowed width
-knobs (:mod:`.plain_width`), and the state dict holds the leading slices of
+knobs (:mod:`.narrow_config`), and the state dict holds the leading slices of
 the shared weights and that width's own BN, under stock keys. It loads with
 ``strict=True`` into stock mmpretrain and gives the slimmable model's logits
 at that width. Backbones without width knobs (VGG, hand-built conv nets)
@@ -15,10 +15,10 @@ from torch import Tensor, nn
 from mmpwkd.registry import MODELS
 
 from .convert import slimmable_layers
-from .plain_width import narrow_backbone_cfg, output_stage
+from .narrow_config import narrow_backbone_cfg, output_stage
 from .switchable_bn import SwitchableBatchNorm
 
-__all__ = ['export_width', 'plain_classifier_cfg', 'width_state_dict']
+__all__ = ['export_width', 'narrow_classifier_cfg', 'width_state_dict']
 
 # Arguments of SlimmableClassifier that ImageClassifier does not take.
 SLIMMABLE_ARGS = ('widths', 'divisor', 'fixed_output', 'sandwich',
@@ -31,9 +31,20 @@ def _to_dict(cfg: Mapping) -> dict:
     return copy.deepcopy(to_dict() if to_dict else dict(cfg))
 
 
-def _is_pretrained(init_cfg: object) -> bool:
-    return isinstance(init_cfg, Mapping) and init_cfg.get(
-        'type') == 'Pretrained'
+def is_pretrained_cfg(init_cfg: object) -> bool:
+    """Whether an ``init_cfg`` (a dict or a list of them) loads a
+    checkpoint.
+
+    Args:
+        init_cfg (object): An ``init_cfg`` value, None included.
+
+    Returns:
+        bool: True if some entry has type ``'Pretrained'``.
+    """
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    return any(
+        isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'
+        for cfg in cfgs)
 
 
 def _feature_channels(model: nn.Module, width: float) -> int:
@@ -44,7 +55,7 @@ def _feature_channels(model: nn.Module, width: float) -> int:
     return layers[-1].channels_per_width[width]
 
 
-def plain_classifier_cfg(model: nn.Module, cfg: Mapping,
+def narrow_classifier_cfg(model: nn.Module, cfg: Mapping,
                          width: float) -> dict:
     """The ``ImageClassifier`` config of one width of ``model``.
 
@@ -62,11 +73,11 @@ def plain_classifier_cfg(model: nn.Module, cfg: Mapping,
     for key in SLIMMABLE_ARGS + ('pretrained', ):
         plain.pop(key, None)
     plain['type'] = 'ImageClassifier'
-    if _is_pretrained(plain.get('init_cfg')):
+    if is_pretrained_cfg(plain.get('init_cfg')):
         plain.pop('init_cfg')
     plain['backbone'] = narrow_backbone_cfg(model.backbone, plain['backbone'],
                                             width, model.divisor)
-    if _is_pretrained(plain['backbone'].get('init_cfg')):
+    if is_pretrained_cfg(plain['backbone'].get('init_cfg')):
         plain['backbone'].pop('init_cfg')
     head = plain.get('head')
     if isinstance(head, dict) and 'in_channels' in head:
@@ -137,7 +148,7 @@ def export_width(model: nn.Module, cfg: Mapping,
     if width not in model.widths:
         raise ValueError(f'export_width: width must be one of '
                          f'{model.widths}, got {width!r}')
-    plain_cfg = plain_classifier_cfg(model, cfg, width)
+    plain_cfg = narrow_classifier_cfg(model, cfg, width)
     plain_state = MODELS.build(plain_cfg).state_dict()
     source = width_state_dict(model, width)
     if set(plain_state) != set(source):

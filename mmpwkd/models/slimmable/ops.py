@@ -188,6 +188,20 @@ class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
                 f'inputs and {out_per_group} outputs')
         return groups
 
+    def _pad_amounts(self) -> Tuple[int, int, int, int]:
+        """``F.pad`` amounts (left, right, top, bottom) of ``padding``, for
+        a padding mode other than zeros ('same' puts the odd one right)."""
+        if isinstance(self.padding, str):
+            if self.padding == 'valid':
+                return (0, 0, 0, 0)
+            totals = [d * (k - 1)
+                      for d, k in zip(self.dilation, self.kernel_size)]
+            pads = [(total // 2, total - total // 2) for total in totals]
+        else:
+            pads = [(p, p) for p in self.padding]
+        (top, bottom), (left, right) = pads
+        return (left, right, top, bottom)
+
     def forward(self, x: Tensor) -> Tensor:
         out_channels = self.active_channels
         groups = self._active_groups(x.shape[1], out_channels)
@@ -200,10 +214,7 @@ class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
             bias = None if bias is None else bias[:out_channels]
         padding = self.padding
         if self.padding_mode != 'zeros':
-            x = F.pad(
-                x,
-                self._reversed_padding_repeated_twice,
-                mode=self.padding_mode)
+            x = F.pad(x, self._pad_amounts(), mode=self.padding_mode)
             padding = 0
         return F.conv2d(x, weight, bias, self.stride, padding, self.dilation,
                         groups)

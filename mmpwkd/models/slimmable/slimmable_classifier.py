@@ -17,15 +17,18 @@ from torch import Tensor, nn
 
 from mmpwkd.models.losses import kd_loss
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.arg_checks import check_positive, check_positive_int
 
 from .convert import convert_to_slimmable, slimmable_layers
-from .plain_width import has_plain_width, plain_channel_tables
+from .export import is_pretrained_cfg
+from .narrow_config import has_narrow_config, narrow_channel_tables
 from .switchable_bn import SwitchableBatchNorm
 from .width_rule import check_widths
 
 __all__ = ['SlimmableClassifier']
 
 ModuleOrCfg = Union[dict, nn.Module]
+OWNER = 'SlimmableClassifier'
 
 
 def _last_layer_path(model: nn.Module) -> str:
@@ -49,7 +52,7 @@ class SlimmableClassifier(ImageClassifier):
     ordinary classifier (plus ``narrow_bns`` of switchable BNs), so an
     ordinary checkpoint loads and gives the ordinary logits at width 1.0.
     Channels per width: for a backbone config whose type has width knobs
-    (:data:`PLAIN_WIDTH_BACKBONES`: the ResNet family, MobileNetV2,
+    (:data:`NARROWABLE_BACKBONES`: the ResNet family, MobileNetV2,
     CIFARResNet and CIFARMobileNetV2), those of the plain narrowed backbone,
     so every width can be exported (:func:`export_width`); otherwise (VGG,
     CIFARWideResNet, a backbone given as a module) :func:`scaled_channels`
@@ -115,15 +118,14 @@ class SlimmableClassifier(ImageClassifier):
         self._check_options(widths, divisor, sandwich, distill_temperature)
         super().__init__(backbone, neck, head, **kwargs)
         self._widths = widths
-        self._active_width = 1.0
         self.divisor = divisor
         self.sandwich = sandwich
         self.inplace_distill = inplace_distill
         self.distill_temperature = float(distill_temperature)
         self.eval_all_widths = eval_all_widths
         tables = {}
-        if isinstance(backbone, dict) and has_plain_width(self.backbone):
-            tables = plain_channel_tables(self.backbone, backbone, widths,
+        if isinstance(backbone, dict) and has_narrow_config(self.backbone):
+            tables = narrow_channel_tables(self.backbone, backbone, widths,
                                           divisor)
         convert_to_slimmable(
             self,
@@ -134,18 +136,12 @@ class SlimmableClassifier(ImageClassifier):
         # Listed once: a joint step switches width 8 times, and walking
         # the module tree each time costs as much as a narrow forward.
         self._slimmable_layers = tuple(slimmable_layers(self).values())
-        self._weights_generation = 0
-        self.register_load_state_dict_post_hook(
-            SlimmableClassifier._count_new_weights)
 
     @staticmethod
     def _check_options(widths: Tuple[float, ...], divisor: int,
                        sandwich: Optional[int],
                        distill_temperature: float) -> None:
-        if isinstance(divisor, bool) or not isinstance(divisor, int) \
-                or divisor < 1:
-            raise ValueError('SlimmableClassifier: divisor must be a '
-                             f'positive int, got {divisor!r}')
+        check_positive_int(OWNER, 'divisor', divisor)
         if sandwich is not None and (
                 isinstance(sandwich, bool) or not isinstance(sandwich, int)
                 or not 0 <= sandwich <= len(widths) - 2):
@@ -153,11 +149,7 @@ class SlimmableClassifier(ImageClassifier):
                 'SlimmableClassifier: sandwich must be None or an int in '
                 f'[0, len(widths) - 2] = [0, {len(widths) - 2}] (random '
                 f'widths besides the widest and narrowest), got {sandwich!r}')
-        if isinstance(distill_temperature, bool) or not isinstance(
-                distill_temperature, (int, float)) or distill_temperature <= 0:
-            raise ValueError('SlimmableClassifier: distill_temperature must '
-                             f'be a positive number, got '
-                             f'{distill_temperature!r}')
+        check_positive(OWNER, 'distill_temperature', distill_temperature)
 
     @property
     def widths(self) -> Tuple[float, ...]:
@@ -167,7 +159,7 @@ class SlimmableClassifier(ImageClassifier):
     @property
     def active_width(self) -> float:
         """float: The width that ``forward`` runs at."""
-        return self._active_width
+        return self._slimmable_layers[0].active_width
 
     def set_width(self, width: float) -> None:
         """Run every layer at ``width`` from now on.
@@ -180,7 +172,6 @@ class SlimmableClassifier(ImageClassifier):
                              f'one of {self._widths}, got {width!r}')
         for layer in self._slimmable_layers:
             layer.set_width(width)
-        self._active_width = float(width)
 
     @contextmanager
     def width(self, width: float) -> Iterator['SlimmableClassifier']:
@@ -192,45 +183,29 @@ class SlimmableClassifier(ImageClassifier):
         Yields:
             SlimmableClassifier: This model.
         """
-        previous = self._active_width
+        previous = self.active_width
         self.set_width(width)
         try:
             yield self
         finally:
             self.set_width(previous)
 
-    @property
-    def weights_generation(self) -> int:
-        """int: Changes whenever the weights may have: on every
-        ``load_state_dict``, ``init_weights`` and ``.to()``/``.cuda()``/
-        ``.half()`` (any ``_apply``). Copies of the weights (the distiller's
-        plain teacher) are rebuilt when it changes; edits made directly to
-        the tensors are not counted."""
-        return self._weights_generation
-
-    def _count_new_weights(self, *args) -> None:
-        self._weights_generation += 1
-
-    def _apply(self, fn, *args, **kwargs) -> 'SlimmableClassifier':
-        self._count_new_weights()
-        return super()._apply(fn, *args, **kwargs)
-
     def init_weights(self) -> None:
         """Initialise as :class:`ImageClassifier`, then re-slice the narrow
-        BNs from the full-width ones unless a checkpoint provided them, so
-        that custom BN inits (ResNet's ``zero_init_residual``) reach every
-        width."""
-        norms = [
-            layer for layer in slimmable_layers(self).values()
-            if isinstance(layer, SwitchableBatchNorm)
-        ]
-        for norm in norms:
-            norm.loaded_narrow_bns = False
+        BNs from the full-width ones, so that custom BN inits (ResNet's
+        ``zero_init_residual``) reach every width. BNs under a module with
+        a ``Pretrained`` ``init_cfg`` keep what the checkpoint gave them
+        (its narrow BNs, or slices of its full-width BNs)."""
         super().init_weights()
-        for norm in norms:
-            if not norm.loaded_narrow_bns:
-                norm.reset_narrow_bns()
-        self._count_new_weights()
+        loaded = [
+            path for path, module in self.named_modules()
+            if is_pretrained_cfg(getattr(module, 'init_cfg', None))
+        ]
+        for path, layer in slimmable_layers(self).items():
+            if isinstance(layer, SwitchableBatchNorm) and not any(
+                    path.startswith(f'{root}.') or not root
+                    for root in loaded):
+                layer.reset_narrow_bns()
 
     def _train_widths(self) -> List[float]:
         """Widths trained this iteration, widest first."""
@@ -301,9 +276,10 @@ class SlimmableClassifier(ImageClassifier):
         results = super().predict(inputs, data_samples, **kwargs)
         if not self.eval_all_widths:
             return results
-        per_width = {self._active_width: [r.pred_score for r in results]}
+        active = self.active_width
+        per_width = {active: [r.pred_score for r in results]}
         for width in self._widths:
-            if width != self._active_width:
+            if width != active:
                 with self.width(width):
                     narrow = super().predict(inputs, **kwargs)
                 per_width[width] = [r.pred_score for r in narrow]

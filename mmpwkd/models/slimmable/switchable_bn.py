@@ -6,7 +6,7 @@ private BN statistics and affine parameters, while convolutions share their
 weights. The full-width BN is the module itself, so a stock checkpoint loads
 unchanged and width 1.0 is exactly the original BN.
 """
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -15,7 +15,8 @@ from .ops import SlimmableLayer, adopt_tensors
 from .width_rule import width_key
 
 __all__ = [
-    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d'
+    'SwitchableBatchNorm', 'SwitchableBatchNorm1d', 'SwitchableBatchNorm2d',
+    'widths_missing_from'
 ]
 
 _BN_STATE_NAMES = ('weight', 'bias', 'running_mean', 'running_var',
@@ -29,13 +30,11 @@ class SwitchableBatchNorm(SlimmableLayer):
     state-dict keys are those of a stock BN; the narrower widths live in
     ``narrow_bns`` (keys like ``'0_25'``), initialised from the leading slice
     of the full-width BN. Loading a stock checkpoint, which has no narrow
-    keys, initialises the narrow BNs from the loaded full-width values;
-    ``loaded_narrow_bns`` records whether a checkpoint had narrow keys (see
-    :meth:`SlimmableClassifier.init_weights`).
+    keys, initialises the narrow BNs from the loaded full-width values (a
+    ``load_state_dict`` pre-hook, which mmengine's loader runs too).
     """
 
     _narrow_cls: type
-    loaded_narrow_bns: bool
 
     def __init__(self,
                  num_features: int,
@@ -50,9 +49,9 @@ class SwitchableBatchNorm(SlimmableLayer):
         self._init_widths(channels_per_width, num_features)
         self._init_narrow_bns()
         self.reset_narrow_bns()
+        self.register_load_state_dict_pre_hook(_narrow_keys_from_full)
 
     def _init_narrow_bns(self) -> None:
-        self.loaded_narrow_bns = False
         self.narrow_bns = nn.ModuleDict({
             width_key(width): self._narrow_cls(
                 channels,
@@ -65,13 +64,13 @@ class SwitchableBatchNorm(SlimmableLayer):
         })
 
     @classmethod
-    def from_bn(cls, bn: nn.modules.batchnorm._BatchNorm,
+    def from_bn(cls, bn: Union[nn.BatchNorm1d, nn.BatchNorm2d],
                 channels_per_width: Mapping[float, int]
                 ) -> 'SwitchableBatchNorm':
         """Wrap an existing BN; the narrow BNs start as slices of it.
 
         Args:
-            bn (_BatchNorm): The batch norm.
+            bn (nn.BatchNorm1d | nn.BatchNorm2d): The batch norm.
             channels_per_width (Mapping[float, int]): Channels at each
                 width.
 
@@ -132,24 +131,30 @@ class SwitchableBatchNorm(SlimmableLayer):
             return super().forward(x)
         return self.narrow_bns[width_key(self.active_width)](x)
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
-                              **kwargs) -> None:
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        # torch and mmengine let a module edit ``state_dict`` before its
-        # children read it, so a stock checkpoint's full-width values can
-        # stand in for the narrow keys it lacks.
-        for width, channels in self.channels_per_width.items():
-            if width == 1:
-                continue
-            narrow_prefix = f'{prefix}narrow_bns.{width_key(width)}.'
-            if any(key.startswith(narrow_prefix) for key in state_dict):
-                self.loaded_narrow_bns = True
-                continue
-            for name in _BN_STATE_NAMES:
-                full = state_dict.get(prefix + name)
-                if full is not None:
-                    state_dict[narrow_prefix + name] = (
-                        full if full.dim() == 0 else full[:channels])
+
+def _holds_width(state: Mapping[str, Tensor], prefix: str,
+                 width: float) -> bool:
+    """Whether ``state`` has the narrow BN of ``width`` of the switchable
+    BN at ``prefix``."""
+    narrow_prefix = f'{prefix}narrow_bns.{width_key(width)}.'
+    return any(narrow_prefix + name in state for name in _BN_STATE_NAMES)
+
+
+def _narrow_keys_from_full(module: SwitchableBatchNorm, state_dict: dict,
+                           prefix: str, *args) -> None:
+    """A ``load_state_dict`` pre-hook: a checkpoint without the narrow BNs
+    of a width (a stock one) gives them the leading slice of its full-width
+    BN. torch and mmengine let a module edit ``state_dict`` before its
+    children (the narrow BNs) read it."""
+    for width, channels in module.channels_per_width.items():
+        if width == 1 or _holds_width(state_dict, prefix, width):
+            continue
+        narrow_prefix = f'{prefix}narrow_bns.{width_key(width)}.'
+        for name in _BN_STATE_NAMES:
+            full = state_dict.get(prefix + name)
+            if full is not None:
+                state_dict[narrow_prefix + name] = (
+                    full if full.dim() == 0 else full[:channels])
 
 
 class SwitchableBatchNorm2d(SwitchableBatchNorm, nn.BatchNorm2d):
@@ -189,3 +194,32 @@ class SwitchableBatchNorm1d(SwitchableBatchNorm, nn.BatchNorm1d):
     """
 
     _narrow_cls = nn.BatchNorm1d
+
+
+def widths_missing_from(model: nn.Module,
+                        state: Mapping[str, Tensor]) -> List[float]:
+    """Widths below 1.0 whose switchable BNs a state dict does not hold.
+
+    Convolutions share their weights across widths, so a checkpoint
+    trained at a width is told apart by that width's private BNs
+    (``<path>.narrow_bns.<width key>.*``): a plain classifier's checkpoint
+    has none, a slimmable one has those of the widths it was trained at.
+
+    Args:
+        model (nn.Module): A slimmable network.
+        state (Mapping[str, Tensor]): A state dict for it (a checkpoint's).
+
+    Returns:
+        list[float]: Ascending widths below 1.0 for which some switchable
+        BN of ``model`` has no key in ``state``; empty for a model without
+        switchable BNs.
+    """
+    missing = set()
+    for path, module in model.named_modules():
+        if not isinstance(module, SwitchableBatchNorm):
+            continue
+        prefix = f'{path}.' if path else ''
+        missing.update(width for width in module.channels_per_width
+                       if width != 1
+                       and not _holds_width(state, prefix, width))
+    return sorted(missing)

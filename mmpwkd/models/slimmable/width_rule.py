@@ -11,6 +11,8 @@ import math
 import numbers
 from typing import Sequence, Tuple
 
+from mmpretrain.models.utils import make_divisible
+
 __all__ = ['scaled_channels', 'check_widths', 'width_key']
 
 # Tolerance of the truncation, so that float error (100 * 0.29 is
@@ -56,10 +58,7 @@ def scaled_channels(channels: int, width: float, divisor: int = 1) -> int:
     value = channels * width
     if divisor == 1:
         return max(1, math.floor(value + _FLOOR_EPS))
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * value:
-        rounded += divisor
-    return min(rounded, channels)
+    return min(make_divisible(value, divisor), channels)
 
 
 def check_widths(widths: Sequence[float],

@@ -2,7 +2,7 @@
 module path, what it expected and what it got."""
 import pytest
 import torch
-from mmpretrain.structures import DataSample
+from helpers import labelled_batch, resnet_classifier
 
 from mmpwkd.models import PWKDDistiller
 from mmpwkd.registry import MODELS
@@ -13,23 +13,10 @@ register_all_modules()
 
 def classifier(depth: int = 18, base: int = 8, num_classes: int = 5,
                widths=None) -> dict:
-    cfg = dict(
-        type='ImageClassifier' if widths is None else 'SlimmableClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=num_classes,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')))
-    if widths is not None:
-        cfg.update(widths=widths, eval_all_widths=False)
-    return cfg
+    if widths is None:
+        return resnet_classifier(depth, base, num_classes)
+    return resnet_classifier(
+        depth, base, num_classes, slimmable=True, widths=widths)
 
 
 def teacher(**kwargs) -> dict:
@@ -51,10 +38,7 @@ def fitnet(student: str = 'backbone.layer3', teacher: str = 'backbone.layer3',
 
 
 def batch(n: int = 2):
-    torch.manual_seed(0)
-    return torch.randn(n, 3, 32, 32), [
-        DataSample().set_gt_label(i) for i in range(n)
-    ]
+    return labelled_batch(n, num_classes=n)
 
 
 @pytest.mark.parametrize('widths, message', [
@@ -105,7 +89,7 @@ def test_bad_connector_argument_names_its_config_key():
         distiller(distill_losses=fitnet(in_channels=0, out_channels=64))
 
 
-@pytest.mark.parametrize('flag', ['eval_teacher', 'teacher_fast_path'])
+@pytest.mark.parametrize('flag', ['eval_teacher', 'allow_untrained_widths'])
 def test_flags_must_be_bools(flag):
     with pytest.raises(ValueError, match=f'{flag} must be a bool, got 1'):
         distiller(**{flag: 1})
@@ -113,7 +97,7 @@ def test_flags_must_be_bools(flag):
 
 def test_student_loss_weight_must_be_non_negative():
     with pytest.raises(ValueError, match='student_loss_weight must be a '
-                       'non-negative number, got -0.1'):
+                       'non-negative number, but got -0.1'):
         distiller(student_loss_weight=-0.1)
 
 
@@ -131,12 +115,14 @@ def test_channels_without_a_connector_suggest_one():
 
 def test_connector_too_narrow_for_the_last_stage_fails_at_the_first():
     """The first stage (width 0.25, 16 teacher channels) fits the
-    connector; the last (64) does not: the first batch says so."""
+    connector; the last (64) does not: the check that PWKDStageHook runs
+    on the first batch says so."""
     model = distiller(distill_losses=fitnet(in_channels=32, out_channels=32))
     model.set_teacher_width(0.25)
     model.train()
+    assert torch.isfinite(model(*batch(), mode='loss')['distill.loss_fitnet'])
     with pytest.raises(ValueError) as info:
-        model(*batch(), mode='loss')
+        model.check_teacher_width(*batch(), 1.0)
     message = str(info.value)
     assert ("teacher 'backbone.layer3' gives (2, 64, 2, 2) at teacher "
             'width 1.0') in message
@@ -150,6 +136,8 @@ def test_full_width_check_passes_without_side_effects():
     model.set_teacher_width(0.5)
     model.train()
     bn = model.distill_terms['loss_fitnet'].connector.bn
+    model.check_teacher_width(*batch(), 1.0)
+    assert (bn.running_mean == 0).all()
     losses = model(*batch(), mode='loss')
     assert torch.isfinite(losses['distill.loss_fitnet'])
     # The training call at width 0.5 moved the statistics of the 32 active

@@ -4,6 +4,7 @@ from typing import List
 
 import pytest
 import torch
+from helpers import labelled_batch, resnet_classifier
 from mmpretrain.structures import DataSample
 
 from mmpwkd.models import PWKDDistiller
@@ -17,24 +18,7 @@ NUM_CLASSES = 5
 
 def classifier(depth: int = 18, base: int = 8, slimmable: bool = False,
                **extra) -> dict:
-    cfg = dict(
-        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=NUM_CLASSES,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')),
-        **extra)
-    if slimmable:
-        cfg['eval_all_widths'] = False
-    return cfg
+    return resnet_classifier(depth, base, NUM_CLASSES, slimmable, **extra)
 
 
 def distiller(**kwargs) -> PWKDDistiller:
@@ -47,12 +31,7 @@ def distiller(**kwargs) -> PWKDDistiller:
 
 
 def batch(n: int = 4):
-    torch.manual_seed(0)
-    inputs = torch.randn(n, 3, 32, 32)
-    samples = [
-        DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
-    ]
-    return inputs, samples
+    return labelled_batch(n, NUM_CLASSES)
 
 
 def test_loss_terms_and_frozen_teacher():
@@ -118,9 +97,7 @@ def test_feature_loss_with_connector_follows_teacher_width():
         model.set_teacher_width(width)
         losses = model(inputs, samples, mode='loss')
         assert torch.isfinite(losses['distill.loss_fitnet'])
-    # The first batch also checks the connector at the full width, which
-    # the last stage uses.
-    assert outputs == [64, 16, 32, 64]
+    assert outputs == [16, 32, 64]
 
 
 def test_channel_free_feature_loss_needs_no_connector():
@@ -215,9 +192,54 @@ def test_init_weights_leaves_teacher_alone():
 def test_teacher_ckpt_loads_a_stock_checkpoint(tmp_path):
     plain = MODELS.build(classifier(34, 16))
     torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
-    model = distiller(teacher_ckpt=str(tmp_path / 't.pth'))
+    model = distiller(
+        teacher_ckpt=str(tmp_path / 't.pth'), allow_untrained_widths=True)
     for key, value in plain.state_dict().items():
         assert torch.equal(model.teacher.state_dict()[key], value), key
+
+
+def test_stock_checkpoint_lacks_the_narrow_widths(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
+    with pytest.raises(ValueError) as info:
+        distiller(teacher_ckpt=str(tmp_path / 't.pth'))
+    message = str(info.value)
+    assert (f"teacher_ckpt='{tmp_path / 't.pth'}' holds no weights for the "
+            'teacher widths [0.25, 0.5, 0.75]') in message
+    assert 'configs/slimmable_teacher/' in message
+    assert 'configs/cifar100/slimmable_*.py' in message
+    assert 'model.allow_untrained_widths=True' in message
+
+
+def test_stock_checkpoint_is_exact_for_a_full_width_teacher(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 't.pth')
+    model = distiller(
+        teacher=classifier(34, 16, slimmable=True, widths=(1.0, )),
+        teacher_ckpt=str(tmp_path / 't.pth'))
+    inputs, _ = batch()
+    with torch.no_grad():
+        assert torch.equal(model.teacher(inputs), plain.eval()(inputs))
+
+
+def test_slimmable_checkpoint_trained_at_other_widths(tmp_path):
+    other = MODELS.build(
+        classifier(34, 16, slimmable=True, widths=(0.25, 0.5, 1.0)))
+    torch.save(dict(state_dict=other.state_dict()), tmp_path / 's.pth')
+    with pytest.raises(ValueError, match=r'teacher widths \[0\.75\]'):
+        distiller(teacher_ckpt=str(tmp_path / 's.pth'))
+
+
+def test_slimmable_checkpoint_provides_every_width(tmp_path):
+    trained = MODELS.build(classifier(34, 16, slimmable=True))
+    for bn in (m for m in trained.modules() if hasattr(m, 'narrow_bns')):
+        for narrow in bn.narrow_bns.values():
+            narrow.running_mean.uniform_()
+    torch.save(dict(state_dict=trained.state_dict()), tmp_path / 's.pth')
+    model = distiller(teacher_ckpt=str(tmp_path / 's.pth'))
+    assert all(
+        torch.equal(model.teacher.state_dict()[key], value)
+        for key, value in trained.state_dict().items())
 
 
 def test_teacher_ckpt_of_another_architecture_lists_keys(tmp_path):
@@ -254,6 +276,32 @@ def test_malicious_teacher_ckpt_is_refused(tmp_path):
     with pytest.raises(ValueError, match='cannot be loaded'):
         distiller(teacher_ckpt=str(tmp_path / 'evil.pth'))
     assert not marker.exists()
+
+
+def test_teacher_runs_sliced_at_its_active_width():
+    model = distiller()
+    ran = []
+    model.teacher.backbone.conv1.register_forward_hook(
+        lambda module, args, out: ran.append(out.shape[1]))
+    model.set_teacher_width(0.25)
+    model(*batch(), mode='loss')
+    assert ran == [4]
+
+
+def test_training_step_leaves_the_teacher_frozen():
+    model = distiller()
+    model.set_teacher_width(0.5)
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    inputs, samples = batch()
+    for _ in range(2):
+        losses = model.loss(inputs, samples)
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key
 
 
 def test_eval_teacher_scores_the_active_width():

@@ -4,9 +4,10 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from mmpwkd.models.slimmable import (SlimmableConv2d, SlimmableLinear,
-                                     SwitchableBatchNorm2d, channel_tables_of,
-                                     convert_to_slimmable, set_module_width,
-                                     slimmable_layers)
+                                     SwitchableBatchNorm2d,
+                                     convert_to_slimmable, slimmable_layers)
+from mmpwkd.models.slimmable.convert import (channel_tables_of,
+                                             set_module_width)
 
 WIDTHS = (0.25, 0.5, 1.0)
 

@@ -1,6 +1,7 @@
 import pytest
 
-from mmpwkd.models.slimmable import check_widths, scaled_channels, width_key
+from mmpwkd.models.slimmable.width_rule import (check_widths,
+                                                scaled_channels, width_key)
 
 
 @pytest.mark.parametrize('divisor', [1, 8])

@@ -6,8 +6,9 @@ import torch
 from mmpretrain.models import ImageClassifier
 from slimmable_testing import build, classifier_cfg, fake_batch, randomize
 
-from mmpwkd.models.slimmable import (export_width, has_plain_width,
-                                     output_stage, slimmable_layers)
+from mmpwkd.models.slimmable import (export_width, has_narrow_config,
+                                     slimmable_layers)
+from mmpwkd.models.slimmable.narrow_config import output_stage
 
 WIDTHS = (0.25, 0.5, 1.0)
 RESNET8 = dict(
@@ -24,7 +25,7 @@ def test_export_round_trip(name):
     backbone, in_channels = BACKBONES[name]
     cfg = classifier_cfg(backbone, in_channels, widths=WIDTHS)
     model = build(cfg)
-    assert has_plain_width(model.backbone)
+    assert has_narrow_config(model.backbone)
     randomize(model, seed=1)
     model.eval()
     inputs, _ = fake_batch(batch_size=2, size=32)
@@ -91,10 +92,10 @@ def test_cifar_mobilenet_v2_scales_its_widen_factor(widen_factor, narrowed):
         32 * narrowed)
 
 
-def test_cifar_wide_resnet_has_no_plain_width():
+def test_cifar_wide_resnet_has_no_narrow_config():
     backbone = dict(type='CIFARWideResNet', depth=10, widen_factor=1)
     cfg = classifier_cfg(backbone, 64, widths=WIDTHS)
     model = build(cfg)
-    assert not has_plain_width(model.backbone)
+    assert not has_narrow_config(model.backbone)
     with pytest.raises(ValueError, match='CIFARWideResNet has no plain'):
         export_width(model, cfg, 0.5)

@@ -7,7 +7,7 @@ and ``base_channels`` (with ResNeXt's ``groups``), MobileNetV2's
 (``CIFARWideResNet`` has none: its 16-channel stem is fixed and its
 ``widen_factor`` an integer). For those, the sub-network of width ``w`` of a
 slimmable model is defined as the plain backbone with narrowed knobs: each
-layer's channels are read from that backbone (:func:`plain_channel_tables`).
+layer's channels are read from that backbone (:func:`narrow_channel_tables`).
 So a width can always be exported as an ordinary config, and the
 architecture's own rules hold at every width (both MobileNetV2s expand their
 narrowed inputs and keep 1280 final channels, as in S-MobileNetV2; SE layers
@@ -34,15 +34,15 @@ from .convert import ChannelTable, channel_tables_of
 from .width_rule import scaled_channels
 
 __all__ = [
-    'PlainWidthSpec', 'PLAIN_WIDTH_BACKBONES', 'has_plain_width',
-    'narrow_backbone_cfg', 'output_stage', 'plain_channel_tables'
+    'NarrowingSpec', 'NARROWABLE_BACKBONES', 'has_narrow_config',
+    'narrow_backbone_cfg', 'output_stage', 'narrow_channel_tables'
 ]
 
 NarrowFn = Callable[[nn.Module, dict, float, int], dict]
 StagesFn = Callable[[nn.Module], Sequence[str]]
 
 
-class PlainWidthSpec(NamedTuple):
+class NarrowingSpec(NamedTuple):
     """How to narrow a backbone type with its config.
 
     Attributes:
@@ -121,11 +121,11 @@ def _cifar_mobilenet_v2_stages(backbone: CIFARMobileNetV2) -> Sequence[str]:
                      'final_conv', )
 
 
-_RESNET = PlainWidthSpec(_narrow_resnet, attrgetter('res_layers'))
-_RESNEXT = PlainWidthSpec(_narrow_resnext, attrgetter('res_layers'))
+_RESNET = NarrowingSpec(_narrow_resnet, attrgetter('res_layers'))
+_RESNEXT = NarrowingSpec(_narrow_resnext, attrgetter('res_layers'))
 
 # Exact types: a subclass may build its layers differently.
-PLAIN_WIDTH_BACKBONES: Dict[type, PlainWidthSpec] = {
+NARROWABLE_BACKBONES: Dict[type, NarrowingSpec] = {
     ResNet: _RESNET,
     ResNetV1c: _RESNET,
     ResNetV1d: _RESNET,
@@ -133,29 +133,29 @@ PLAIN_WIDTH_BACKBONES: Dict[type, PlainWidthSpec] = {
     SEResNet: _RESNET,
     ResNeXt: _RESNEXT,
     SEResNeXt: _RESNEXT,
-    MobileNetV2: PlainWidthSpec(_narrow_mobilenet_v2, attrgetter('layers')),
-    CIFARResNet: PlainWidthSpec(_narrow_cifar_resnet, _cifar_resnet_stages),
-    CIFARMobileNetV2: PlainWidthSpec(_narrow_cifar_mobilenet_v2,
+    MobileNetV2: NarrowingSpec(_narrow_mobilenet_v2, attrgetter('layers')),
+    CIFARResNet: NarrowingSpec(_narrow_cifar_resnet, _cifar_resnet_stages),
+    CIFARMobileNetV2: NarrowingSpec(_narrow_cifar_mobilenet_v2,
                                      _cifar_mobilenet_v2_stages),
 }
 
 
-def has_plain_width(backbone: nn.Module) -> bool:
+def has_narrow_config(backbone: nn.Module) -> bool:
     """Whether a plain config can narrow ``backbone``.
 
     Args:
         backbone (nn.Module): A built backbone.
 
     Returns:
-        bool: True for the types of :data:`PLAIN_WIDTH_BACKBONES`.
+        bool: True for the types of :data:`NARROWABLE_BACKBONES`.
     """
-    return type(backbone) in PLAIN_WIDTH_BACKBONES
+    return type(backbone) in NARROWABLE_BACKBONES
 
 
-def _spec(backbone: nn.Module) -> PlainWidthSpec:
-    spec = PLAIN_WIDTH_BACKBONES.get(type(backbone))
+def _spec(backbone: nn.Module) -> NarrowingSpec:
+    spec = NARROWABLE_BACKBONES.get(type(backbone))
     if spec is None:
-        names = sorted(cls.__name__ for cls in PLAIN_WIDTH_BACKBONES)
+        names = sorted(cls.__name__ for cls in NARROWABLE_BACKBONES)
         raise ValueError(f'{type(backbone).__name__} has no plain config of '
                          f'a narrower width (its channels are not config '
                          f'arguments); supported backbones: {names}')
@@ -189,7 +189,7 @@ def output_stage(backbone: nn.Module) -> str:
     ``out_indices``).
 
     Args:
-        backbone (nn.Module): A backbone of :data:`PLAIN_WIDTH_BACKBONES`.
+        backbone (nn.Module): A backbone of :data:`NARROWABLE_BACKBONES`.
 
     Returns:
         str: A child name of ``backbone``, e.g. ``'layer4'``.
@@ -198,7 +198,7 @@ def output_stage(backbone: nn.Module) -> str:
     return stages[max(backbone.out_indices)]
 
 
-def plain_channel_tables(backbone: nn.Module,
+def narrow_channel_tables(backbone: nn.Module,
                          cfg: Mapping,
                          widths: Sequence[float],
                          divisor: int = 1,
