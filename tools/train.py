@@ -15,7 +15,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--resume',
         nargs='?',
-        type=existing_file,
+        # argparse passes the const 'auto' through the type too.
+        type=lambda value: value if value == 'auto' else existing_file(value),
         const='auto',
         help='resume from this checkpoint, or, with no path, from the '
         'latest checkpoint in the work dir')
