@@ -7,7 +7,7 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
-from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
 
+from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
 from .plain_teacher import materialise_width, record_input_channels
@@ -24,6 +25,28 @@ from .teacher_loading import load_teacher_checkpoint
 __all__ = ['PWKDDistiller']
 
 ModuleOrCfg = Union[dict, nn.Module]
+Logits = Callable[[nn.Module, Tensor], Tensor]
+
+
+def _logits(model: nn.Module, inputs: Tensor) -> Tensor:
+    """A classifier's logits, without its loss or predictions."""
+    return model.head(model.extract_feat(inputs))
+
+
+def _teacher_logits(compile_teacher: Union[bool, dict]) -> Logits:
+    """:func:`_logits`, compiled with ``torch.compile(**options)`` when
+    ``compile_teacher`` is True (no options) or a dict of options."""
+    if compile_teacher is False:
+        return _logits
+    if compile_teacher is True:
+        compile_teacher = {}
+    if not isinstance(compile_teacher, dict):
+        raise ValueError('PWKDDistiller: compile_teacher must be a bool or '
+                         'a dict of torch.compile options, got '
+                         f'{compile_teacher!r}')
+    # The teacher is frozen, so a compiled graph stays valid; dynamo
+    # recompiles once per network it sees (one per width on the fast path).
+    return torch.compile(_logits, **compile_teacher)
 
 
 class _PlainTeacher(NamedTuple):
@@ -81,8 +104,15 @@ class PWKDDistiller(BaseModel):
         teacher_fast_path (bool): Run a slimmable teacher's active width as
             a plain network copied once per width; False slices the shared
             weights at every step. Defaults to True.
+        compile_teacher (bool | dict): ``torch.compile`` the teacher's
+            forward (True, or a dict of ``torch.compile`` options, e.g.
+            ``dict(mode='reduce-overhead')`` for CUDA graphs). The graphs
+            are built on the first steps at each width; it pays only where
+            the teacher forward is framework-bound (see
+            docs/benchmarks/speed.md). Defaults to False.
         data_preprocessor (dict, optional): Defaults to the student's, and
-            its type to ``ClsDataPreprocessor``.
+            its type to :class:`BatchedClsDataPreprocessor` (mmpretrain's
+            ``ClsDataPreprocessor`` with batched labels).
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -94,14 +124,16 @@ class PWKDDistiller(BaseModel):
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
                  teacher_fast_path: bool = True,
+                 compile_teacher: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
             data_preprocessor = student.get('data_preprocessor')
         # mmengine hands the config's top-level data_preprocessor over
-        # without a type; the student is an mmpretrain classifier.
+        # without a type; the student is an mmpretrain classifier, whose
+        # preprocessor this is with cheaper label handling.
         data_preprocessor = dict(data_preprocessor or {})
-        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        data_preprocessor.setdefault('type', 'BatchedClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.student = build_module(student, 'model.student')
@@ -119,6 +151,7 @@ class PWKDDistiller(BaseModel):
         self.eval_teacher = eval_teacher
         self.teacher_fast_path = teacher_fast_path
         self._plain_teacher: Optional[_PlainTeacher] = None
+        self._teacher_logits = _teacher_logits(compile_teacher)
         self.distill_scale = 1.0
         if distill_losses is None:
             distill_losses = dict(
@@ -245,12 +278,18 @@ class PWKDDistiller(BaseModel):
         if side == 'teacher' and self.teacher_fast_path and hasattr(
                 self.teacher, 'weights_generation'):
             return self._run_plain_teacher(inputs)
-        return self._forward(getattr(self, side), side, inputs)
+        if side == 'teacher':
+            return self._forward(self.teacher, side, inputs,
+                                 self._teacher_logits)
+        return self._forward(self.student, side, inputs)
 
-    def _forward(self, model: nn.Module, side: str,
-                 inputs: Tensor) -> Dict[str, Tensor]:
+    def _forward(self,
+                 model: nn.Module,
+                 side: str,
+                 inputs: Tensor,
+                 logits: Logits = _logits) -> Dict[str, Tensor]:
         with self._recorders[side].record() as features:
-            features[LOGITS] = model.head(model.extract_feat(inputs))
+            features[LOGITS] = logits(model, inputs)
         return features
 
     def _teacher_state(self) -> tuple:
@@ -267,7 +306,8 @@ class PWKDDistiller(BaseModel):
         state = self._teacher_state()
         plain = self._plain_teacher
         if plain is not None and plain.state == state:
-            return self._forward(plain.net, 'teacher', inputs)
+            return self._forward(plain.net, 'teacher', inputs,
+                                 self._teacher_logits)
         self._plain_teacher = None
         with record_input_channels(self.teacher) as channels:
             features = self._forward(self.teacher, 'teacher', inputs)
@@ -288,8 +328,9 @@ class PWKDDistiller(BaseModel):
             for key, value in self.student.head._get_loss(
                 student[LOGITS], data_samples).items()
         }
-        target = torch.cat([s.gt_label for s in data_samples]).to(
-            inputs.device) if 'gt_label' in data_samples[0] else None
+        target = batch_gt_label(data_samples)
+        if target is not None:
+            target = target.to(inputs.device)
         if not self._sources_checked:
             self._check_full_width(inputs, student, target)
         for name, term in self.distill_terms.items():
