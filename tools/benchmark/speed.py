@@ -251,14 +251,21 @@ def paired(times: Dict[str, List[float]],
                for arm, values in times.items()}) for i in range(rounds))
 
 
+def arm_stats(values: List[float], batch: int) -> dict:
+    """Median, min and max step time of one arm, and its images/s."""
+    median = statistics.median(values)
+    return dict(
+        median_s=median,
+        min_s=min(values),
+        max_s=max(values),
+        images_per_s=batch / median)
+
+
 def summarise(times: Dict[str, List[float]], batch: int) -> dict:
     """Per-arm statistics, ratios, teacher-forward costs and targets."""
     arms = {
         arm: dict(
-            median_s=statistics.median(values),
-            min_s=min(values),
-            max_s=max(values),
-            images_per_s=batch / statistics.median(values),
+            arm_stats(values, batch),
             to_student=paired(times, lambda t, a=arm: t[a] / t['student']),
             to_kd=paired(times, lambda t, a=arm: t[a] / t['kd']))
         for arm, values in times.items()

@@ -26,7 +26,7 @@ from typing import Callable, Dict, List
 import torch
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
-from speed import Bench, Step, paired, run_rounds
+from speed import Bench, Step, arm_stats, paired, run_rounds
 
 from mmpwkd.models.data_preprocessors import (BatchedClsDataPreprocessor,
                                               batch_gt_label)
@@ -141,14 +141,7 @@ RATIOS = {
 
 def summarise_kd(times: Dict[str, List[float]], batch: int) -> dict:
     """Per-arm step statistics and the paired ratios of :data:`RATIOS`."""
-    arms = {
-        arm: dict(
-            median_s=statistics.median(values),
-            min_s=min(values),
-            max_s=max(values),
-            images_per_s=batch / statistics.median(values))
-        for arm, values in times.items()
-    }
+    arms = {arm: arm_stats(values, batch) for arm, values in times.items()}
     ratios = {
         name: paired(times, lambda t, a=a, b=b: t[a] / t[b])
         for name, (a, b) in RATIOS.items()

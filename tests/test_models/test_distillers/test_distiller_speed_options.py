@@ -5,35 +5,13 @@ from typing import List
 import pytest
 import torch
 from mmpretrain.structures import DataSample
+from test_pwkd_distiller import NUM_CLASSES, classifier
 
 from mmpwkd.models import BatchedClsDataPreprocessor, PWKDDistiller
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
 register_all_modules()
-
-CLASSES = 5
-
-
-def classifier(depth: int, base: int, slimmable: bool = False) -> dict:
-    cfg = dict(
-        type='SlimmableClassifier' if slimmable else 'ImageClassifier',
-        backbone=dict(
-            type='ResNet',
-            depth=depth,
-            stem_channels=base,
-            base_channels=base,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=CLASSES,
-            in_channels=base * 8,
-            loss=dict(type='CrossEntropyLoss')))
-    if slimmable:
-        cfg.update(widths=(0.5, 1.0), eval_all_widths=False)
-    return cfg
-
 
 def distiller(**kwargs) -> PWKDDistiller:
     # DKD reads the labels, so the batched target is used.
@@ -51,7 +29,7 @@ def data(n: int = 6) -> dict:
     return dict(
         inputs=torch.randint(0, 256, (n, 3, 16, 16), dtype=torch.uint8),
         data_samples=[
-            DataSample().set_gt_label(i % CLASSES) for i in range(n)
+            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
         ])
 
 
