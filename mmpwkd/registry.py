@@ -12,6 +12,7 @@ from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
 from mmpretrain.registry import LOOPS as MMPRETRAIN_LOOPS
 from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+from mmpretrain.registry import OPTIM_WRAPPERS as MMPRETRAIN_OPTIM_WRAPPERS
 from mmpretrain.registry import \
     PARAM_SCHEDULERS as MMPRETRAIN_PARAM_SCHEDULERS
 from mmpretrain.registry import TRANSFORMS as MMPRETRAIN_TRANSFORMS
@@ -20,7 +21,7 @@ from mmpretrain.registry import \
 
 __all__ = [
     'MODELS', 'MODEL_WRAPPERS', 'HOOKS', 'LOOPS', 'DATASETS', 'TRANSFORMS',
-    'METRICS', 'PARAM_SCHEDULERS', 'WEIGHT_INITIALIZERS'
+    'METRICS', 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'WEIGHT_INITIALIZERS'
 ]
 
 MODELS = Registry(
@@ -50,6 +51,10 @@ TRANSFORMS = Registry(
     'transform',
     parent=MMPRETRAIN_TRANSFORMS,
     locations=['mmpwkd.datasets', 'mmpretrain.datasets'])
+OPTIM_WRAPPERS = Registry(
+    'optimizer_wrapper',
+    parent=MMPRETRAIN_OPTIM_WRAPPERS,
+    locations=['mmpwkd.engine', 'mmpretrain.engine'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler',
     parent=MMPRETRAIN_PARAM_SCHEDULERS,

@@ -16,6 +16,9 @@ widths = (0.25, 0.5, 0.75, 1.0)
 # The mmpretrain base model is built in mmpretrain's scope, which does not
 # know mmpwkd's classifier.
 model = dict(type='SlimmableClassifier', _scope_='mmpwkd', widths=widths)
+# mmpretrain's preprocessor with batched labels (issue 15). The distiller
+# configs get it by default; a classifier needs it named.
+data_preprocessor = dict(type='BatchedClsDataPreprocessor')
 
 # The stock checkpoint loads without key renaming; every narrow BN starts
 # from the loaded full-width one.

@@ -144,7 +144,7 @@ def test_train_tool_pwkd_with_amp_and_channels_last(tmp_path,
                     '--cfg-options', *options),
         timeout=600)
     log = proc.stdout + proc.stderr
-    assert 'AmpOptimWrapper' in log
+    assert 'MixedPrecisionOptimWrapper' in log
     assert 'ChannelsLastHook: model converted' in log
     checkpoint = torch.load(
         tmp_path / 'epoch_4.pth', map_location='cpu', weights_only=True)

@@ -52,3 +52,37 @@ def test_speed_benchmark_smoke(tmp_path):
         assert set(pair['profile']) == {'student', 'kd', 'pwkd_w0.25'}
         assert all(len(ops) == 8 for ops in pair['profile'].values())
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+OPTION_ARMS = {
+    'kd_stock', 'kd', 'kd_bf16', 'kd_compiled', 'bare_kd', 'teacher_forward',
+    'teacher_forward_compiled'
+}
+
+
+def test_speed_options_suite_smoke(tmp_path):
+    """Issue 15's arms: preprocessors per batch, KD with each change."""
+    out, png = tmp_path / 'options.json', tmp_path / 'options.png'
+    command = [
+        sys.executable, 'tools/benchmark/speed.py', '--suite', 'options',
+        '--tiny', '--iters', '2', '--warmup', '1', '--threads', '1',
+        '--pairs', 'resnet56_resnet20_cifar32', '--out', str(out), '--plot',
+        str(png)
+    ]
+    subprocess.run(command, cwd=REPO, check=True, timeout=300)
+    results = json.loads(out.read_text())
+
+    preprocess = results['preprocess']
+    assert preprocess['batches'] == [8, 16, 32]
+    assert set(preprocess['summary']) == {
+        f'{b}{s}' for b in (8, 16, 32) for s in ('', '_onehot')
+    }
+    assert all(len(t) == 20 for t in preprocess['times_s'].values())
+    for row in preprocess['summary'].values():
+        assert row['stock_ms'] > 0 and row['batched_ms'] > 0
+    pair = results['pairs']['resnet56_resnet20_cifar32']
+    assert set(pair['arms']) == OPTION_ARMS
+    assert all(len(t) == 2 for t in pair['times_s'].values())
+    assert len(pair['ratios']) == 6
+    assert all(value > 0 for value in pair['ratios'].values())
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

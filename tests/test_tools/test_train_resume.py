@@ -166,4 +166,19 @@ def test_amp_without_gpu_says_why(tmp_path, image_folder):
         return
     proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert '--amp needs a GPU' in proc.stderr
+    assert "needs loss scaling" in proc.stderr
+    assert "set optim_wrapper.dtype='bfloat16'" in proc.stderr
+
+
+def test_amp_bf16_trains_on_the_cpu_without_loss_scale(tmp_path,
+                                                       image_folder):
+    run_tool(
+        python_tool('tools/train.py', CONFIG, '--work-dir', str(tmp_path),
+                    '--amp', '--no-validate', '--cfg-options',
+                    'train_cfg.max_epochs=1', 'optim_wrapper.dtype=bfloat16',
+                    *_data_options(image_folder, LOADERS[:1])))
+    checkpoint = torch.load(
+        tmp_path / 'epoch_1.pth', map_location='cpu', weights_only=False)
+    assert 'MixedPrecisionOptimWrapper' in checkpoint['meta']['cfg']
+    assert checkpoint['optimizer']['state'], 'SGD momentum expected'
+    assert 'loss_scaler' not in checkpoint['optimizer']

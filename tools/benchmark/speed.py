@@ -30,6 +30,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 from torch.profiler import ProfilerActivity, profile
 
+from mmpwkd.engine import MixedPrecisionOptimWrapper
 from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
@@ -97,14 +98,21 @@ class Bench:
     def _to_device(self, model: nn.Module) -> nn.Module:
         return model.to(self.device, memory_format=self.format)
 
-    def _train_step(self, model: nn.Module) -> Step:
+    def _train_step(self, model: nn.Module, bf16: bool = False) -> Step:
+        """One ``train_step``; with ``bf16`` under
+        :class:`MixedPrecisionOptimWrapper` (bfloat16, no loss scale),
+        else under the wrapper of ``--amp`` (mmengine's)."""
         model = self._to_device(model).train()
         # What mmengine's default constructor builds from the config
         # optim_wrapper=dict(optimizer=SGD): every parameter, one group.
         optimizer = torch.optim.SGD(model.parameters(), **SGD)
-        wrapper = AmpOptimWrapper(
-            dtype='bfloat16',
-            optimizer=optimizer) if self.amp else OptimWrapper(optimizer)
+        if bf16:
+            wrapper = MixedPrecisionOptimWrapper(
+                dtype='bfloat16', optimizer=optimizer)
+        elif self.amp:
+            wrapper = AmpOptimWrapper(dtype='bfloat16', optimizer=optimizer)
+        else:
+            wrapper = OptimWrapper(optimizer)
         return partial(model.train_step, self.data, wrapper)
 
     def _distiller(self, teacher: dict, **kwargs) -> nn.Module:
@@ -233,14 +241,21 @@ def paired(times: Dict[str, List[float]],
                for arm, values in times.items()}) for i in range(rounds))
 
 
+def arm_stats(values: List[float], batch: int) -> dict:
+    """Median, min and max step time of one arm, and its images/s."""
+    median = statistics.median(values)
+    return dict(
+        median_s=median,
+        min_s=min(values),
+        max_s=max(values),
+        images_per_s=batch / median)
+
+
 def summarise(times: Dict[str, List[float]], batch: int) -> dict:
     """Per-arm statistics, ratios, teacher-forward costs and targets."""
     arms = {
         arm: dict(
-            median_s=statistics.median(values),
-            min_s=min(values),
-            max_s=max(values),
-            images_per_s=batch / statistics.median(values),
+            arm_stats(values, batch),
             to_student=paired(times, lambda t, a=arm: t[a] / t['student']),
             to_kd=paired(times, lambda t, a=arm: t[a] / t['kd']))
         for arm, values in times.items()
@@ -329,6 +344,21 @@ def profile_arms(arms: Dict[str, Step], names: List[str], steps: int,
     return found
 
 
+def run_pwkd(args: argparse.Namespace, cfgs: Dict[str, dict],
+             device: torch.device, results: dict) -> None:
+    """The PWKD arms of every pair (issue 7) into ``results['pairs']``."""
+    for name, cfg in cfgs.items():
+        arms = Bench(cfg, args).arms()
+        times = run_rounds(name, arms, args, device)
+        pair = dict(size=cfg['size'], batch=cfg['batch'],
+                    **summarise(times, cfg['batch']), times_s=times)
+        if args.profile:
+            pair['profile'] = profile_arms(
+                arms, ['student', 'kd', 'pwkd_w0.25'],
+                args.profile_steps, top=8, device=device)
+        results['pairs'][name] = pair
+
+
 def machine(device: torch.device) -> dict:
     if device.type == 'cuda':
         name = torch.cuda.get_device_name(device)
@@ -390,6 +420,11 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     parser.add_argument('--profile', action='store_true',
                         help='profile the KD and narrowest PWKD arms')
     parser.add_argument('--profile-steps', type=int, default=3)
+    parser.add_argument(
+        '--suite', choices=['pwkd', 'options'], default='pwkd',
+        help='pwkd: PWKD, KD and the student (issue 7); options: the '
+        'batched preprocessor, bf16 without loss scale and a compiled '
+        'teacher (issue 15, tools/benchmark/speed_options.py)')
     parser.add_argument('--out', required=True, help='JSON results')
     parser.add_argument('--plot', help='PNG of images/s per arm')
     return parser.parse_args(argv)
@@ -407,22 +442,22 @@ def main(argv: List[str] = None) -> dict:
         settings=dict(vars(args), widths=WIDTHS),
         pairs={})
     cfgs = pair_cfgs(args.tiny)
-    for name in args.pairs or list(cfgs):
-        cfg = dict(cfgs[name], batch=args.batch or cfgs[name]['batch'])
-        arms = Bench(cfg, args).arms()
-        times = run_rounds(name, arms, args, device)
-        pair = dict(size=cfg['size'], batch=cfg['batch'],
-                    **summarise(times, cfg['batch']), times_s=times)
-        if args.profile:
-            pair['profile'] = profile_arms(
-                arms, ['student', 'kd', 'pwkd_w0.25'],
-                args.profile_steps, top=8, device=device)
-        results['pairs'][name] = pair
+    cfgs = {
+        name: dict(cfgs[name], batch=args.batch or cfgs[name]['batch'])
+        for name in args.pairs or list(cfgs)
+    }
+    if args.suite == 'options':
+        import speed_options
+        speed_options.run(args, cfgs, device, results)
+    else:
+        run_pwkd(args, cfgs, device, results)
     results['machine']['load_average_end'] = os.getloadavg()
     with open(args.out, 'w') as out:
         json.dump(results, out, indent=1)
-    if args.plot:
+    if args.plot and args.suite == 'pwkd':
         plot(results, args.plot)
+    elif args.plot:
+        speed_options.plot(results, args.plot)
     return results
 
 

@@ -4,6 +4,10 @@
 # under data/cifar100 (see this folder's README.md).
 _base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
 
+# mmpretrain's preprocessor with batched labels (issue 15): same outputs,
+# less CPU work per batch before the first kernel of a step.
+data_preprocessor = dict(type='BatchedClsDataPreprocessor')
+
 train_dataloader = dict(batch_size=64, num_workers=4)
 val_dataloader = dict(batch_size=64, num_workers=4)
 test_dataloader = val_dataloader

@@ -7,7 +7,7 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from mmpwkd.registry import MODELS
 from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 
+from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
 from .teacher_loading import load_teacher_checkpoint
@@ -27,6 +28,28 @@ ModuleOrCfg = Union[dict, nn.Module]
 OWNER = 'PWKDDistiller'
 # The classifier's head, whose output is the logits.
 _HEAD = 'head'
+Forward = Callable[[nn.Module, Tensor], Tensor]
+
+
+def _forward(model: nn.Module, inputs: Tensor) -> Tensor:
+    """A classifier's logits, without its loss or predictions."""
+    return model.head(model.extract_feat(inputs))
+
+
+def _teacher_forward(compile_teacher: Union[bool, dict]) -> Forward:
+    """:func:`_forward`, compiled with ``torch.compile(**options)`` when
+    ``compile_teacher`` is True (no options) or a dict of options."""
+    if compile_teacher is False:
+        return _forward
+    if compile_teacher is True:
+        compile_teacher = {}
+    if not isinstance(compile_teacher, dict):
+        raise ValueError(f'{OWNER}: compile_teacher must be a bool or a '
+                         'dict of torch.compile options, got '
+                         f'{compile_teacher!r}')
+    # The teacher is frozen, so a compiled graph stays valid; dynamo
+    # recompiles once per teacher width (its guards see the width).
+    return torch.compile(_forward, **compile_teacher)
 
 
 @MODELS.register_module()
@@ -74,8 +97,15 @@ class PWKDDistiller(BaseModel):
             classifier's checkpoint, or a slimmable one trained at other
             widths), whose sub-networks are then untrained. Defaults to
             False.
+        compile_teacher (bool | dict): ``torch.compile`` the teacher's
+            forward (True, or a dict of ``torch.compile`` options, e.g.
+            ``dict(mode='reduce-overhead')`` for CUDA graphs). The graphs
+            are built on the first steps at each width; it pays only where
+            the teacher forward is framework-bound (see
+            docs/benchmarks/speed.md). Defaults to False.
         data_preprocessor (dict, optional): Defaults to the student's, and
-            its type to ``ClsDataPreprocessor``.
+            its type to :class:`BatchedClsDataPreprocessor` (mmpretrain's
+            ``ClsDataPreprocessor`` with batched labels).
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -87,14 +117,16 @@ class PWKDDistiller(BaseModel):
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
                  allow_untrained_widths: bool = False,
+                 compile_teacher: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None and isinstance(student, dict):
             data_preprocessor = student.get('data_preprocessor')
         # mmengine hands the config's top-level data_preprocessor over
-        # without a type; the student is an mmpretrain classifier.
+        # without a type; the student is an mmpretrain classifier, whose
+        # preprocessor this is with cheaper label handling.
         data_preprocessor = dict(data_preprocessor or {})
-        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        data_preprocessor.setdefault('type', 'BatchedClsDataPreprocessor')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         check_bool(OWNER, 'eval_teacher', eval_teacher)
@@ -109,6 +141,7 @@ class PWKDDistiller(BaseModel):
         self.student_loss_weight = check_non_negative(
             OWNER, 'student_loss_weight', student_loss_weight)
         self.eval_teacher = eval_teacher
+        self._teacher_forward = _teacher_forward(compile_teacher)
         self.distill_scale = 1.0
         if distill_losses is None:
             distill_losses = dict(
@@ -227,10 +260,9 @@ class PWKDDistiller(BaseModel):
 
     def _outputs(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
         """Logits and recorded features of the student or the teacher."""
-        model = getattr(self, side)
+        forward = self._teacher_forward if side == 'teacher' else _forward
         with self._recorders[side].record() as features:
-            model.head(model.extract_feat(inputs))
-        features[LOGITS] = features[_HEAD]
+            features[LOGITS] = forward(getattr(self, side), inputs)
         return features
 
     def loss(self, inputs: Tensor,
@@ -290,9 +322,9 @@ class PWKDDistiller(BaseModel):
             self.train(mode)
 
 
+
 def _labels(data_samples: List[DataSample],
             device: torch.device) -> Optional[Tensor]:
-    """The hard labels of the batch, or None without them."""
-    if 'gt_label' not in data_samples[0]:
-        return None
-    return torch.cat([s.gt_label for s in data_samples]).to(device)
+    """The hard labels of the batch on ``device``, or None without them."""
+    target = batch_gt_label(data_samples)
+    return None if target is None else target.to(device)

@@ -1,0 +1,54 @@
+"""Every config trains with BatchedClsDataPreprocessor (issue 15): named in
+a shared base, or the distiller's default."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmpwkd.models import BatchedClsDataPreprocessor
+from mmpwkd.registry import MODELS
+from mmpwkd.utils import register_all_modules
+
+register_all_modules()
+
+REPO = Path(__file__).resolve().parents[2]
+LEAVES = sorted(
+    path for path in (REPO / 'configs').rglob('*.py')
+    if '_base_' not in path.parts)
+
+
+def model_cfg(path: Path) -> dict:
+    """The model config as mmengine's Runner builds it: the top-level
+    data_preprocessor fills in the model's."""
+    cfg = Config.fromfile(str(path))
+    model = cfg.model.to_dict()
+    if cfg.get('data_preprocessor') is not None:
+        model.setdefault('data_preprocessor',
+                         cfg.data_preprocessor.to_dict())
+    return model
+
+
+def test_there_are_configs() -> None:
+    assert len(LEAVES) > 20
+
+
+@pytest.mark.parametrize(
+    'path', LEAVES, ids=[str(p.relative_to(REPO)) for p in LEAVES])
+def test_batched_preprocessor_everywhere(path: Path) -> None:
+    model = model_cfg(path)
+    named = (model.get('data_preprocessor') or {}).get('type')
+    if model['type'] == 'PWKDDistiller' and named is None:
+        return  # the distiller's default, tested with the distiller
+    assert named == 'BatchedClsDataPreprocessor', (
+        f'{path.relative_to(REPO)}: data_preprocessor.type is {named!r}, '
+        "expected 'BatchedClsDataPreprocessor'")
+
+
+def test_a_zoo_classifier_builds_it() -> None:
+    model = model_cfg(REPO / 'configs' / 'cifar100' /
+                      'resnet20_1xb64_cifar100.py')
+    with DefaultScope.overwrite_default_scope('mmpwkd'):
+        built = MODELS.build(model)
+    assert isinstance(built.data_preprocessor, BatchedClsDataPreprocessor)
+    assert built.data_preprocessor.mean is not None
