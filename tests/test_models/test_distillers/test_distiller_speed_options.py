@@ -66,17 +66,17 @@ def teacher_logits(model: PWKDDistiller, inputs: torch.Tensor,
     for width in widths:
         model.set_teacher_width(width)
         with torch.no_grad():
-            # The fast path copies a width on its first forward, then runs
-            # the copy: the second forward is the compiled steady state.
-            model._run('teacher', inputs)
-            found.append(model._run('teacher', inputs)['logits'])
+            # The first forward at a width compiles; the second is the
+            # compiled steady state.
+            model._outputs('teacher', inputs)
+            found.append(model._outputs('teacher', inputs)['logits'])
     return found
 
 
 def test_compiled_teacher_gives_the_eager_logits() -> None:
-    """Inductor on the CPU, a slimmable teacher on the fast path at a
-    narrow width. Tiny on purpose: compiling one graph takes most of this
-    test's ~30 s on 2 cores."""
+    """Inductor on the CPU, a slimmable teacher at a narrow width. Tiny on
+    purpose: compiling one graph takes most of this test's ~30 s on 2
+    cores."""
     eager = distiller(teacher=classifier(18, 8, slimmable=True),
                       distill_losses=None)
     compiled = distiller(teacher=classifier(18, 8, slimmable=True),
@@ -87,5 +87,5 @@ def test_compiled_teacher_gives_the_eager_logits() -> None:
     expected = teacher_logits(eager, inputs, [0.5])
     got = teacher_logits(compiled, inputs, [0.5])
     torch.testing.assert_close(got[0], expected[0], rtol=1e-4, atol=1e-4)
-    # The plain copy of width 0.5 ran as a dynamo graph.
+    # The teacher at width 0.5 ran as a dynamo graph.
     assert torch._dynamo.utils.counters['stats']['unique_graphs'] >= 1
