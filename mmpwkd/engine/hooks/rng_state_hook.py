@@ -83,6 +83,7 @@ class RNGStateHook(Hook):
 
     def __init__(self) -> None:
         self._gathered: Optional[List[Dict[str, Any]]] = None
+        self._loaded: Optional[List[Dict[str, Any]]] = None
         self._restored = False
 
     def _gather(self) -> None:
@@ -101,8 +102,13 @@ class RNGStateHook(Hook):
         checkpoint['rng_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        states = checkpoint.get('rng_states')
-        if not runner._resume or states is None:
+        self._loaded = checkpoint.get('rng_states')
+
+    def before_train(self, runner) -> None:
+        # Restored here rather than on load: a run that resumes has made
+        # progress, one that loads weights to start afresh has not.
+        states, self._loaded = self._loaded, None
+        if states is None or (runner.iter == 0 and runner.epoch == 0):
             return
         rank, world_size = get_dist_info()
         if len(states) != world_size:
