@@ -7,17 +7,24 @@ sources, both shapes, the teacher width and what the connector can do.
 """
 from typing import Optional
 
+from mmengine.config import Config
+from mmengine.hub import get_config
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
 
-__all__ = ['DistillTerm', 'LOGITS', 'build_module']
+__all__ = ['DistillTerm', 'LOGITS', 'build_module', 'model_from_config_file']
 
 LOGITS = 'logits'
 
 
 def build_module(cfg: object, key: str) -> nn.Module:
     """``cfg`` itself if it is a module, else the module it configures.
+
+    A config holding ``cfg_path`` (as MMRazor's) starts from the ``model`` of
+    that config file, e.g. ``'mmpretrain::resnet/resnet34_8xb32_in1k.py'``,
+    with the config's other keys merged over it (``type='SlimmableClassifier'``
+    makes it a slimmable teacher).
 
     Args:
         cfg (dict | nn.Module): A module or its config.
@@ -29,10 +36,33 @@ def build_module(cfg: object, key: str) -> nn.Module:
     """
     if isinstance(cfg, nn.Module):
         return cfg
+    if isinstance(cfg, dict) and 'cfg_path' in cfg:
+        cfg = model_from_config_file(cfg, key)
     try:
         return MODELS.build(cfg)
     except (TypeError, ValueError) as error:
         raise type(error)(f'{key}: {error}') from error
+
+
+def model_from_config_file(cfg: dict, key: str) -> dict:
+    """The ``model`` of the config file ``cfg['cfg_path']``, with the other
+    keys of ``cfg`` merged over it as a child config merges over its base.
+    """
+    overrides = dict(cfg)
+    path = overrides.pop('cfg_path')
+    try:
+        # get_config resolves a package's configs ('mmpretrain::...').
+        config = get_config(path) if '::' in path else Config.fromfile(path)
+        model = config.get('model')
+    except (FileNotFoundError, OSError) as error:
+        raise ValueError(f'{key}.cfg_path={path!r} cannot be read: '
+                         f'{error}') from error
+    if not isinstance(model, dict):
+        raise ValueError(f'{key}.cfg_path={path!r} has no model to take, '
+                         f'got model={model!r}')
+    merged = Config(dict(model=model))
+    merged.merge_from_dict(dict(model=overrides))
+    return merged.model.to_dict()
 
 
 def _shape(tensor: Tensor) -> str:
