@@ -235,3 +235,25 @@ def test_checkpoint_without_config_asks_for_one(trained, tmp_path):
                        'distillation config with --config'):
         _load_tool().main([str(source), '--out', str(tmp_path / 'o.pth')])
     assert not (tmp_path / 'o.pth').exists()
+
+
+def test_config_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
+    source = Path(trained.work_dir) / 'epoch_1.pth'
+    other = tmp_path / 'other.py'
+    other.write_text("default_scope = 'mmpwkd'\nmodel = "
+                     f"{dict(DISTILLER, student=_classifier(34, 8))!r}\n")
+    plain = tmp_path / 'plain.py'
+    plain.write_text(f"model = {STUDENT!r}\n")
+    out = tmp_path / 'student.pth'
+    with pytest.raises(SystemExit,
+                       match=r'the student weights do not fit model.student '
+                       r'of the config: missing keys .* in all\), '
+                       r'unexpected keys \[\] \(0 in all\)'):
+        _load_tool().main([str(source), '--out', str(out), '--config',
+                           str(other)])
+    with pytest.raises(SystemExit,
+                       match="model.student is missing \\(model type "
+                       "'ImageClassifier'\\); expected a PWKDDistiller"):
+        _load_tool().main([str(source), '--out', str(out), '--config',
+                           str(plain)])
+    assert not out.exists() and not out.with_suffix('.py').exists()

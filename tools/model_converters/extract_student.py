@@ -191,13 +191,17 @@ def _check_loads(cfg: Config, state_dict: Mapping[str, Tensor]) -> None:
 
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmpwkd'))
+    # A copy: mmpretrain's classifiers fill in the config they get.
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    prefix = 'the student weights do not fit model.student of the config'
     try:
-        # A copy: mmpretrain's classifiers fill in the config they get.
-        model = MODELS.build(copy.deepcopy(cfg.model))
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as error:
-        raise ValueError('the student weights do not fit model.student of '
-                         f'the config: {error}') from error
+        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:  # shapes differ
+        raise ValueError(f'{prefix}: {error}') from error
+    if missing or unexpected:
+        raise ValueError(
+            f'{prefix}: missing keys {missing[:5]} ({len(missing)} in all), '
+            f'unexpected keys {unexpected[:5]} ({len(unexpected)} in all)')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
