@@ -48,7 +48,8 @@ def test_mmpretrain_train_runs_each_family_quietly(family, tmp_path,
 
 def test_our_tools_run_each_family(family, tmp_path, image_folder,
                                    fake_fashion_mnist):
-    """tools/train.py, tools/test.py and extract_student.py in a row."""
+    """tools/train.py, tools/test.py and extract_student.py in a row, and
+    tools/test.py on the extracted student's own config."""
     config = tiny_config(family, tmp_path, image_folder, fake_fashion_mnist)
     work_dir = tmp_path / 'ours'
     proc = run_tool(python_tool('tools/train.py', str(config),
@@ -67,6 +68,14 @@ def test_our_tools_run_each_family(family, tmp_path, image_folder,
     expected = Config.fromfile(config).model.student.type
     assert exported.model.type == expected
     assert torch.load(student, weights_only=True)['state_dict']
+    # The exported config evaluates its weights like the distiller's did.
+    student_metrics = tmp_path / 'student_metrics.json'
+    run_tool(python_tool('tools/test.py', str(student.with_suffix('.py')),
+                         str(student), '--work-dir', str(tmp_path / 'st'),
+                         '--out', str(student_metrics)))
+    scores = json.loads(student_metrics.read_text())
+    assert scores['accuracy/top1'] == json.loads(
+        metrics.read_text())['accuracy/top1']
 
 
 def test_slimmable_tools_run_each_family(family, tmp_path):
