@@ -49,6 +49,14 @@ DISTILLER = dict(
                 type='ConvConnector', in_channels=32, out_channels=64))))
 
 
+def _write_config(folder: Path) -> Path:
+    """The distiller as a config file: the Runner of ``trained`` saves no
+    config in its checkpoints' meta, so the tool is given this one."""
+    path = folder / 'distill.py'
+    path.write_text(f"default_scope = 'mmpwkd'\nmodel = {DISTILLER!r}\n")
+    return path
+
+
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, image_folder) -> Runner:
     """A distiller after one epoch (2 iterations), saved by mmengine's
@@ -81,7 +89,8 @@ def test_extracted_student_predicts_like_distiller_student(
         trained, tmp_path):
     source = Path(trained.work_dir) / 'epoch_1.pth'
     out = tmp_path / 'nested' / 'student.pth'
-    _load_tool().main([str(source), '--out', str(out)])
+    _load_tool().main([str(source), '--out', str(out), '--config',
+                       str(_write_config(tmp_path))])
 
     exported = torch.load(out, weights_only=True)
     assert set(exported) == {'state_dict', 'meta'}
@@ -114,7 +123,8 @@ def test_keeps_student_only_and_strips_ddp_prefix(trained, tmp_path):
     source = tmp_path / 'wrapped.pth'
     torch.save(dict(state_dict=wrapped), source)
     out = tmp_path / 'student.pth'
-    tool.main([str(source), '--out', str(out)])
+    tool.main([str(source), '--out', str(out), '--config',
+               str(_write_config(tmp_path))])
 
     exported = torch.load(out, weights_only=True)
     expected = trained.model.student.state_dict()
@@ -170,3 +180,66 @@ def test_malicious_pickle_is_refused_without_running_code(tmp_path):
     assert proc.stderr.startswith(f"extract_student: checkpoint '{source}' "
                                 'cannot be loaded with weights_only=True')
     assert 'Traceback' not in proc.stderr
+
+
+def test_student_config_is_written_beside_the_weights(trained, tmp_path):
+    from mmengine.config import Config
+    source = Path(trained.work_dir) / 'epoch_1.pth'
+    out = tmp_path / 'student.pth'
+    _load_tool().main([str(source), '--out', str(out), '--config',
+                       str(_write_config(tmp_path))])
+
+    cfg = Config.fromfile(out.with_suffix('.py'))
+    expected = dict(STUDENT, data_preprocessor=DISTILLER['data_preprocessor'])
+    assert cfg.model.to_dict() == expected
+    assert 'custom_hooks' not in cfg
+
+
+def test_output_equal_to_input_is_refused(trained, tmp_path):
+    source = tmp_path / 'epoch_1.pth'
+    source.write_bytes((Path(trained.work_dir) / 'epoch_1.pth').read_bytes())
+    before = source.read_bytes()
+    config = _write_config(tmp_path)
+    with pytest.raises(SystemExit,
+                       match=f"output '{source}' is the input checkpoint"):
+        _load_tool().main([str(source), '--out', str(source), '--config',
+                           str(config)])
+    # student.pth -> student.py: a config path that is the input config.
+    with pytest.raises(SystemExit,
+                       match=f"output '{config}' is the input config"):
+        _load_tool().main([str(source), '--out',
+                           str(config.with_suffix('.pth')), '--config',
+                           str(config)])
+    assert source.read_bytes() == before
+
+
+def test_checkpoint_without_config_asks_for_one(trained, tmp_path):
+    source = tmp_path / 'bare.pth'
+    torch.save(dict(state_dict=trained.model.state_dict()), source)
+    with pytest.raises(SystemExit,
+                       match='has no config in meta.cfg.*pass the '
+                       'distillation config with --config'):
+        _load_tool().main([str(source), '--out', str(tmp_path / 'o.pth')])
+    assert not (tmp_path / 'o.pth').exists()
+
+
+def test_config_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
+    source = Path(trained.work_dir) / 'epoch_1.pth'
+    other = tmp_path / 'other.py'
+    other.write_text("default_scope = 'mmpwkd'\nmodel = "
+                     f"{dict(DISTILLER, student=_classifier(34, 8))!r}\n")
+    plain = tmp_path / 'plain.py'
+    plain.write_text(f"model = {STUDENT!r}\n")
+    out = tmp_path / 'student.pth'
+    with pytest.raises(SystemExit,
+                       match=r'the student weights do not fit model.student '
+                       r'of the config: missing keys .* in all\), '
+                       r'unexpected keys \[\] \(0 in all\)'):
+        _load_tool().main([str(source), '--out', str(out), '--config',
+                           str(other)])
+    with pytest.raises(SystemExit,
+                       match="model.student is missing \\(model type "
+                       "'ImageClassifier'\\); expected a PWKDDistiller"):
+        _load_tool().main([str(source), '--out', str(out), '--config',
+                           str(plain)])
+    assert not out.exists() and not out.with_suffix('.py').exists()

@@ -45,6 +45,7 @@ import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import (SlimmableConv2d, SlimmableLinear,
@@ -241,6 +242,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    # The types of a config resolve in its own scope: without it our
+    # backbones (CIFARResNet, ...) are looked up in mmpretrain's registry.
+    init_default_scope(cfg.get('default_scope', 'mmpwkd'))
     model_cfg = cfg.model.to_dict()
     model = MODELS.build(cfg.model)
     rows = complexity_table(model, model_cfg, shape, args.sliced)

@@ -2,22 +2,27 @@
 
 Writes ``OUT/config.py`` (the config with an ordinary ``ImageClassifier``)
 and ``OUT/model.pth`` (``{'state_dict': ..., 'meta': ...}``), which stock
-mmpretrain loads with ``strict=True``.
+mmpretrain loads with ``strict=True``: the types of our backbones are
+scoped (``mmpwkd.CIFARResNet``), so ``mmpretrain.get_model``,
+``init_model`` and ``ImageClassificationInferencer`` build the config too.
+Both files are written atomically and never over the inputs.
 """
 import argparse
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Sequence
 
-import torch
 from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmpwkd import __version__
 from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
-from mmpwkd.utils import register_all_modules
+from mmpwkd.utils import (check_not_input, plain_evaluator,
+                          register_all_modules, save_config, save_weights,
+                          scope_model_types)
 
-EvaluatorCfg = Union[dict, List[dict], None]
+TOOL = 'export_width'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -37,39 +42,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plain_evaluator(evaluator: EvaluatorCfg) -> EvaluatorCfg:
-    """Drop ``PerWidthAccuracy``, which needs every width: the plain model
-    has one. mmpretrain's ``Accuracy`` takes its place unless the config
-    already has one (two would report the same metric names)."""
-    metrics = list(evaluator) if isinstance(evaluator,
-                                            (list, tuple)) else [evaluator]
-    per_width = [
-        metric for metric in metrics if isinstance(metric, dict)
-        and metric.get('type') == 'PerWidthAccuracy'
-    ]
-    if not per_width:
-        return evaluator
-    kept = [metric for metric in metrics if metric not in per_width]
-    if not any(
-            isinstance(metric, dict) and metric.get('type') == 'Accuracy'
-            for metric in kept):
-        kept.append(
-            dict(type='Accuracy', topk=per_width[0].get('topk', (1, ))))
-    return kept if isinstance(evaluator, (list, tuple)) else kept[0]
-
-
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    out = Path(args.out)
+    for name in ('config.py', 'model.pth'):
+        check_not_input(
+            TOOL, out / name, config=args.config, checkpoint=args.checkpoint)
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    # The types of a config resolve in its own scope: without it our
+    # backbones (CIFARResNet, ...) are looked up in mmpretrain's registry.
+    init_default_scope(cfg.get('default_scope', 'mmpwkd'))
     model = MODELS.build(cfg.model)
     checkpoint = load_checkpoint(
         model, args.checkpoint, map_location='cpu', strict=True)
     plain_cfg, state_dict = export_width(model, cfg.model, args.width)
 
-    cfg.model = plain_cfg
+    cfg.model = scope_model_types(plain_cfg)
     for key in ('val_evaluator', 'test_evaluator'):
         if key in cfg:
             cfg[key] = plain_evaluator(cfg[key])
@@ -82,10 +73,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if dataset_meta is not None:
         meta['dataset_meta'] = dataset_meta
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg.dump(str(out / 'config.py'))
-    torch.save(dict(state_dict=state_dict, meta=meta), out / 'model.pth')
+    save_config(cfg, out / 'config.py')
+    save_weights(dict(state_dict=state_dict, meta=meta), out / 'model.pth')
     print(f'Exported width {args.width} to {out}/config.py and '
           f'{out}/model.pth')
 

@@ -3,18 +3,33 @@
 Reads a training checkpoint of :class:`PWKDDistiller` (PWKD or vanilla KD)
 with ``torch.load(weights_only=True)``, keeps the ``student.`` weights
 without that prefix and drops those of the teacher, the connectors and
-everything else. Writes ``{'state_dict': ..., 'meta': ...}``, which loads
-with ``strict=True`` into the student's own mmpretrain config.
+everything else. Writes ``{'state_dict': ..., 'meta': ...}`` and, beside
+it, the student's config (``student.pth`` -> ``student.py``): the training
+config with the student as its model, our types scoped
+(``mmpwkd.CIFARResNet``) so that stock ``mmpretrain.get_model``,
+``init_model`` and ``ImageClassificationInferencer`` build it. The config
+comes from ``--config`` or from the checkpoint's own ``meta['cfg']`` (which
+mmengine's Runner saves); the weights are checked to load into it with
+``strict=True`` before anything is written. Both files are written
+atomically and never over the inputs.
 """
 import argparse
+import copy
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Sequence
 
 import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from torch import Tensor
 
 from mmpwkd import __version__
+from mmpwkd.utils import (check_not_input, plain_evaluator,
+                          register_all_modules, save_config, save_weights,
+                          scope_model_types)
+
+TOOL = 'extract_student'
 
 STUDENT_PREFIX = 'student.'
 # Added by DDP when a wrapped model's state dict was saved.
@@ -27,7 +42,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'mmpretrain checkpoint')
     parser.add_argument('checkpoint', help='training checkpoint (.pth)')
     parser.add_argument(
-        '--out', required=True, help='file for the student checkpoint')
+        '--out',
+        required=True,
+        help='file for the student checkpoint; its config goes beside it '
+        '(student.pth -> student.py)')
+    parser.add_argument(
+        '--config',
+        help='the distillation config; defaults to the one saved in the '
+        "checkpoint's meta")
     return parser.parse_args(argv)
 
 
@@ -115,20 +137,94 @@ def extract_student(checkpoint: Mapping, source: str) -> dict:
         state_dict=student_state_dict(state_dict, source), meta=meta)
 
 
+def student_config(cfg: Config) -> Config:
+    """The distillation config turned into the student's own.
+
+    The student becomes the model (with the distiller's data preprocessor
+    unless it has its own), our types are scoped for stock mmpretrain, the
+    hooks that drive a distiller are dropped and per-width metrics give way
+    to ``Accuracy``: the student has no widths and no teacher.
+
+    Args:
+        cfg (Config): A config whose model is a ``PWKDDistiller``.
+
+    Returns:
+        Config: The student's config (``cfg`` itself, changed).
+
+    Raises:
+        ValueError: If ``cfg.model`` has no ``student``.
+    """
+    model = cfg.get('model') or {}
+    if 'student' not in model:
+        raise ValueError(
+            f'config {cfg.filename!r}: model.student is missing (model type '
+            f"{model.get('type')!r}); expected a PWKDDistiller config")
+    student = model['student'].to_dict() if hasattr(
+        model['student'], 'to_dict') else dict(model['student'])
+    if model.get('data_preprocessor') is not None:
+        student.setdefault('data_preprocessor', model['data_preprocessor'])
+    cfg.model = scope_model_types(student)
+    cfg.pop('custom_hooks', None)
+    cfg.load_from, cfg.resume = None, False
+    for key in ('val_evaluator', 'test_evaluator'):
+        if key in cfg:
+            cfg[key] = plain_evaluator(cfg[key])
+    return cfg
+
+
+def _source_config(args: argparse.Namespace, checkpoint: Mapping) -> Config:
+    if args.config is not None:
+        return Config.fromfile(args.config)
+    text = (checkpoint.get('meta') or {}).get('cfg')
+    if not isinstance(text, str):
+        raise ValueError(
+            f'checkpoint {args.checkpoint!r} has no config in meta.cfg '
+            '(mmengine saves one with every training checkpoint); pass '
+            'the distillation config with --config')
+    return Config.fromstring(text, '.py')
+
+
+def _check_loads(cfg: Config, state_dict: Mapping[str, Tensor]) -> None:
+    """Build the student from ``cfg`` and load the weights strictly, so that
+    a config that does not fit them is never written."""
+    from mmpwkd.registry import MODELS
+
+    register_all_modules(init_default_scope=False)
+    init_default_scope(cfg.get('default_scope', 'mmpwkd'))
+    # A copy: mmpretrain's classifiers fill in the config they get.
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    prefix = 'the student weights do not fit model.student of the config'
+    try:
+        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:  # shapes differ
+        raise ValueError(f'{prefix}: {error}') from error
+    if missing or unexpected:
+        raise ValueError(
+            f'{prefix}: missing keys {missing[:5]} ({len(missing)} in all), '
+            f'unexpected keys {unexpected[:5]} ({len(unexpected)} in all)')
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    out = Path(args.out)
+    out_config = out.with_suffix('.py')
+    for path in (out, out_config):
+        check_not_input(
+            TOOL, path, checkpoint=args.checkpoint, config=args.config)
     try:
         checkpoint = load_checkpoint_safely(args.checkpoint)
         student = extract_student(checkpoint, args.checkpoint)
+        cfg = student_config(_source_config(args, checkpoint))
+        _check_loads(cfg, student['state_dict'])
     except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f'extract_student: {error}') from error
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(student, out)
+        raise SystemExit(f'{TOOL}: {error}') from error
+    save_config(cfg, out_config)
+    save_weights(student, out)
     total = len(checkpoint.get('state_dict', checkpoint))
     kept = len(student['state_dict'])
     print(f'Wrote the student ({kept} of {total} tensors; teacher, '
-          f'connectors and the rest dropped) to {out}')
+          f'connectors and the rest dropped) to {out}, its config to '
+          f'{out_config}')
 
 
 if __name__ == '__main__':

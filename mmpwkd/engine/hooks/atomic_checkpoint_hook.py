@@ -15,15 +15,52 @@ the folder. The kernel drops the lock when its process dies, so a killed run
 never leaves a folder locked.
 """
 import fcntl
+import logging
 import os
 import os.path as osp
-from typing import List, Optional
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils.atomic_file import atomic_write
+
+# mmengine's CheckpointHook.before_train and its save_checkpoint build a
+# FileClient even when file_client_args is None and then never use it (kept
+# "until MMEngine 1.0"), which logs deprecation warnings in every run that no
+# config can avoid.
+UNUSED_FILE_CLIENT_WARNINGS = ('"FileClient" will be deprecated',
+                               '"HardDiskBackend" is the alias of')
+
+
+class _DropMessages(logging.Filter):
+    """Drop the log records whose message contains one of ``parts``."""
+
+    def __init__(self, parts: tuple) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(part in message for part in self.parts)
+
+
+@contextmanager
+def _unused_file_client_muted(hook: CheckpointHook,
+                              runner) -> Iterator[None]:
+    """Mute the FileClient warnings, unless the user set
+    ``file_client_args`` (then the client is used and the note is theirs)."""
+    if hook.file_client_args is not None:
+        yield
+        return
+    muted = _DropMessages(UNUSED_FILE_CLIENT_WARNINGS)
+    runner.logger.addFilter(muted)
+    try:
+        yield
+    finally:
+        runner.logger.removeFilter(muted)
 
 
 @HOOKS.register_module()
@@ -42,7 +79,10 @@ class AtomicCheckpointHook(CheckpointHook):
     _lock: Optional[int] = None
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        """mmengine's ``before_train`` (without the warnings about the
+        FileClient it builds and does not use), then the folder's lock."""
+        with _unused_file_client_muted(self, runner):
+            super().before_train(runner)
         if is_main_process() and osp.isdir(self.out_dir):
             self._lock = _lock_folder(self.out_dir)
 
@@ -57,16 +97,17 @@ class AtomicCheckpointHook(CheckpointHook):
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        with _unused_file_client_muted(self, runner):
+            runner.save_checkpoint(
+                self.out_dir,
+                filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
         if not is_main_process():
             return
         atomic_write(

@@ -20,9 +20,14 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 
+# The images are decoded once into memory: worker processes would only add
+# start-up time. persistent_workers=False is stated because mmpretrain's
+# tools/train.py defaults it to True, which torch refuses without workers.
+loader = dict(num_workers=0, persistent_workers=False)
+
 train_dataloader = dict(
     batch_size=128,
-    num_workers=0,
+    **loader,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='FashionMNISTIDX',
@@ -31,7 +36,7 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1000,
-    num_workers=0,
+    **loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='FashionMNISTIDX',
@@ -41,7 +46,7 @@ val_dataloader = dict(
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = dict(
     batch_size=1000,
-    num_workers=0,
+    **loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='FashionMNISTIDX', split='test', pipeline=test_pipeline))
 test_evaluator = val_evaluator
