@@ -13,7 +13,7 @@ from conftest import REPO
 FAMILIES: Dict[str, Dict[str, str]] = dict(
     imagenet=dict(
         distill='configs/pwkd/r34_r18_in1k.py',
-        slimmable='configs/slimmable_teacher/slimmable_r34_in1k.py'),
+        slimmable='configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py'),
     cifar100=dict(
         distill='configs/cifar100/pwkd-kd_resnet56_resnet20_1xb64_cifar100.py',
         slimmable='configs/cifar100/slimmable_resnet56_1xb64_cifar100.py'),
