@@ -112,7 +112,7 @@ def test_fingerprint_ignores_dtype_and_sees_classes():
 
 
 def test_bad_option_is_refused_at_build():
-    with pytest.raises(TypeError, match='allow_other_run must be a bool'):
+    with pytest.raises(ValueError, match='allow_other_run must be a bool'):
         HOOKS.build(dict(type='RunFingerprintHook', allow_other_run='yes'))
     assert isinstance(
         HOOKS.build(dict(type='RunFingerprintHook')), RunFingerprintHook)

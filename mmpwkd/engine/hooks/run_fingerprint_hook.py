@@ -14,6 +14,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmpwkd.registry import HOOKS
+from mmpwkd.utils.arg_checks import check_bool
 
 OWNER = 'RunFingerprintHook'
 
@@ -60,10 +61,8 @@ class RunFingerprintHook(Hook):
     priority = 'VERY_HIGH'
 
     def __init__(self, allow_other_run: bool = False) -> None:
-        if not isinstance(allow_other_run, bool):
-            raise TypeError(f'{OWNER}: allow_other_run must be a bool, got '
-                            f'{allow_other_run!r}')
-        self.allow_other_run = allow_other_run
+        self.allow_other_run = check_bool(OWNER, 'allow_other_run',
+                                          allow_other_run)
 
     def _record(self, runner) -> dict:
         model = runner.model
