@@ -45,6 +45,15 @@ def _shape_mismatches(teacher: nn.Module,
     ]
 
 
+def _non_finite(state: Mapping[str, Tensor]) -> List[str]:
+    """Keys of floating-point tensors holding a NaN or an Inf."""
+    return [
+        key for key, value in state.items()
+        if isinstance(value, Tensor) and value.is_floating_point()
+        and not bool(value.isfinite().all())
+    ]
+
+
 def _check_widths(missing: List[float], path: str) -> None:
     if missing:
         raise ValueError(
@@ -73,11 +82,11 @@ def load_teacher_checkpoint(teacher: nn.Module,
             False.
 
     Raises:
-        ValueError: If the file cannot be read or unpickled safely, if its
-            keys or shapes do not match the teacher (the message lists the
-            missing and unexpected keys), or, unless
-            ``allow_untrained_widths``, if it lacks a width of a slimmable
-            teacher (the message names the widths).
+        ValueError: If the file cannot be read or unpickled safely, if it
+            holds non-finite weights, if its keys or shapes do not match
+            the teacher (the message lists the missing and unexpected
+            keys), or, unless ``allow_untrained_widths``, if it lacks a
+            width of a slimmable teacher (the message names the widths).
     """
     try:
         checkpoint = CheckpointLoader.load_checkpoint(
@@ -88,6 +97,12 @@ def load_teacher_checkpoint(teacher: nn.Module,
         raise ValueError(f'teacher_ckpt={path!r} cannot be loaded: '
                          f'{type(error).__name__}: {error}') from error
     state = _state_dict_of(checkpoint, path)
+    broken = _non_finite(state)
+    if broken:
+        raise ValueError(
+            f'teacher_ckpt={path!r} holds NaN or Inf in {len(broken)} '
+            f'tensors, e.g. {broken[:5]}: a teacher trained into a '
+            'non-finite loss; give an earlier checkpoint of that run')
     mismatches = _shape_mismatches(teacher, state)
     if mismatches:
         raise ValueError(

@@ -260,6 +260,18 @@ def test_teacher_ckpt_missing_or_corrupt(tmp_path):
         distiller(teacher_ckpt=str(path))
 
 
+def test_teacher_ckpt_with_non_finite_weights(tmp_path):
+    plain = MODELS.build(classifier(34, 16))
+    state = plain.state_dict()
+    state['backbone.conv1.weight'][0, 0, 0, 0] = float('nan')
+    state['head.fc.bias'][1] = float('inf')
+    torch.save(dict(state_dict=state), tmp_path / 'nan.pth')
+    with pytest.raises(ValueError) as info:
+        distiller(teacher_ckpt=str(tmp_path / 'nan.pth'))
+    assert ("holds NaN or Inf in 2 tensors, e.g. ['backbone.conv1.weight', "
+            "'head.fc.bias']") in str(info.value)
+
+
 class _Evil:
 
     def __init__(self, marker: str) -> None:
