@@ -20,8 +20,8 @@ from mmengine.config import Config
 from .atomic_file import atomic_write
 
 __all__ = [
-    'check_not_input', 'plain_evaluator', 'save_config', 'save_weights',
-    'scope_model_types'
+    'check_not_input', 'exported_config', 'plain_evaluator', 'save_config',
+    'save_weights', 'scope_model_types'
 ]
 
 EvaluatorCfg = Union[dict, List[dict], None]
@@ -84,6 +84,28 @@ def plain_evaluator(evaluator: EvaluatorCfg) -> EvaluatorCfg:
         kept.append(
             dict(type='Accuracy', topk=per_width[0].get('topk', (1, ))))
     return kept if isinstance(evaluator, (list, tuple)) else kept[0]
+
+
+def exported_config(cfg: Config, model: dict) -> Config:
+    """``cfg`` made the config of an exported classifier ``model``: its
+    types scoped (:func:`scope_model_types`), the top-level
+    ``data_preprocessor`` too (mmpretrain's ``get_model`` moves it into the
+    model), and evaluators a classifier can feed (:func:`plain_evaluator`).
+
+    Args:
+        cfg (Config): The source config, changed in place.
+        model (dict): The exported classifier's model config.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    cfg.model = scope_model_types(model)
+    if cfg.get('data_preprocessor') is not None:
+        cfg.data_preprocessor = scope_model_types(cfg.data_preprocessor)
+    for key in ('val_evaluator', 'test_evaluator'):
+        if key in cfg:
+            cfg[key] = plain_evaluator(cfg[key])
+    return cfg
 
 
 def check_not_input(tool: str, output: Union[str, Path],

@@ -18,9 +18,8 @@ from mmengine.runner import load_checkpoint
 from mmpwkd import __version__
 from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
-from mmpwkd.utils import (check_not_input, plain_evaluator,
-                          register_all_modules, save_config, save_weights,
-                          scope_model_types)
+from mmpwkd.utils import (check_not_input, exported_config,
+                          register_all_modules, save_config, save_weights)
 
 TOOL = 'export_width'
 
@@ -60,10 +59,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         model, args.checkpoint, map_location='cpu', strict=True)
     plain_cfg, state_dict = export_width(model, cfg.model, args.width)
 
-    cfg.model = scope_model_types(plain_cfg)
-    for key in ('val_evaluator', 'test_evaluator'):
-        if key in cfg:
-            cfg[key] = plain_evaluator(cfg[key])
+    exported_config(cfg, plain_cfg)
     meta = dict(
         width=args.width,
         source_config=args.config,

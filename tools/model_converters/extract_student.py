@@ -25,9 +25,8 @@ from mmengine.registry import init_default_scope
 from torch import Tensor
 
 from mmpwkd import __version__
-from mmpwkd.utils import (check_not_input, plain_evaluator,
-                          register_all_modules, save_config, save_weights,
-                          scope_model_types)
+from mmpwkd.utils import (check_not_input, exported_config,
+                          register_all_modules, save_config, save_weights)
 
 TOOL = 'extract_student'
 
@@ -163,12 +162,9 @@ def student_config(cfg: Config) -> Config:
         model['student'], 'to_dict') else dict(model['student'])
     if model.get('data_preprocessor') is not None:
         student.setdefault('data_preprocessor', model['data_preprocessor'])
-    cfg.model = scope_model_types(student)
+    exported_config(cfg, student)
     cfg.pop('custom_hooks', None)
     cfg.load_from, cfg.resume = None, False
-    for key in ('val_evaluator', 'test_evaluator'):
-        if key in cfg:
-            cfg[key] = plain_evaluator(cfg[key])
     return cfg
 
 
