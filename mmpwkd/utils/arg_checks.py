@@ -11,8 +11,8 @@ from numbers import Real
 from typing import Sequence
 
 __all__ = [
-    'check_bool', 'check_choice', 'check_non_negative', 'check_positive',
-    'check_positive_int'
+    'check_bool', 'check_choice', 'check_fraction', 'check_non_negative',
+    'check_positive', 'check_positive_int'
 ]
 
 
@@ -64,6 +64,36 @@ def _check_real(owner: str, name: str, value: object) -> float:
     if not math.isfinite(value):
         raise ValueError(
             f'{owner}: {name} must be a finite number, but got {value!r}')
+    return float(value)
+
+
+def check_fraction(owner: str,
+                   name: str,
+                   value: object,
+                   include_zero: bool = False) -> float:
+    """Check that ``value`` is a number in (0, 1], or in [0, 1) with
+    ``include_zero``.
+
+    Args:
+        owner (str): Who receives the argument (class or function name).
+        name (str): The argument name.
+        value (object): The given value.
+        include_zero (bool): Take [0, 1) instead of (0, 1]. Defaults to
+            False.
+
+    Returns:
+        float: ``value`` as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a number (a bool included) or lies
+            outside the interval.
+    """
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    inside = number and (0 <= value < 1 if include_zero else 0 < value <= 1)
+    if not inside:
+        interval = '[0, 1)' if include_zero else '(0, 1]'
+        raise ValueError(f'{owner}: {name} must be a number in {interval}, '
+                         f'got {value!r}')
     return float(value)
 
 

@@ -13,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmpwkd.registry import HOOKS
+from mmpwkd.utils.arg_checks import check_fraction
 
 __all__ = ['DistillWarmupHook']
 
@@ -32,11 +33,7 @@ class DistillWarmupHook(Hook):
     priority = 'HIGH'
 
     def __init__(self, ratio: float = 0.08) -> None:
-        if isinstance(ratio, bool) or not isinstance(
-                ratio, (int, float)) or not 0 < ratio <= 1:
-            raise ValueError('DistillWarmupHook: ratio must be a number in '
-                             f'(0, 1], got {ratio!r}')
-        self.ratio = float(ratio)
+        self.ratio = check_fraction('DistillWarmupHook', 'ratio', ratio)
         self._iters = 1
 
     @staticmethod

@@ -14,21 +14,13 @@ from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
 
 from mmpwkd.registry import PARAM_SCHEDULERS
+from mmpwkd.utils.arg_checks import check_bool, check_fraction
 
 from ..stages import parse_stages, stage_ends
 
 __all__ = ['StageCosineLR']
 
 OWNER = 'StageCosineLR'
-
-
-def _fraction(name: str, value: object, upper_open: bool) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float))
-    if not ok or not (0 <= value < 1 if upper_open else 0 < value <= 1):
-        interval = '[0, 1)' if upper_open else '(0, 1]'
-        raise ValueError(f'{OWNER}: {name} must be a number in {interval}, '
-                         f'got {value!r}')
-    return float(value)
 
 
 @PARAM_SCHEDULERS.register_module()
@@ -78,14 +70,12 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
             raise ValueError(f'{OWNER}: end is not set; build it through '
                              'the runner (which ends it with training) or '
                              'give end')
-        if not isinstance(restart, bool):
-            raise ValueError(f'{OWNER}: restart must be a bool, got '
-                             f'{restart!r}')
+        self.restart = check_bool(OWNER, 'restart', restart)
         lengths = parse_stages(stages, OWNER).lengths
-        self.restart = restart
-        self.restart_decay = _fraction('restart_decay', restart_decay, False)
-        self.restart_warmup = _fraction('restart_warmup', restart_warmup,
-                                        True)
+        self.restart_decay = check_fraction(OWNER, 'restart_decay',
+                                            restart_decay)
+        self.restart_warmup = check_fraction(
+            OWNER, 'restart_warmup', restart_warmup, include_zero=True)
         self.eta_min = eta_min
         total = end - begin
         self.ends = stage_ends(lengths, total, OWNER) if restart else [total]

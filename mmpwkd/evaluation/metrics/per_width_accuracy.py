@@ -10,6 +10,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from mmpwkd.registry import METRICS
+from mmpwkd.utils.arg_checks import check_positive_int
 
 __all__ = ['PerWidthAccuracy']
 
@@ -54,12 +55,11 @@ class PerWidthAccuracy(BaseMetric):
         self.score_field = score_field
         self.width_in_name = width_in_name
         topk = (topk, ) if isinstance(topk, int) else tuple(topk)
-        if not topk or any(
-                isinstance(k, bool) or not isinstance(k, int) or k < 1
-                for k in topk):
+        if not topk:
             raise ValueError('PerWidthAccuracy: topk must be a positive int '
-                             f'or a non-empty sequence of them, got {topk!r}')
-        self.topk = topk
+                             'or a non-empty sequence of them, got ()')
+        self.topk = tuple(
+            check_positive_int('PerWidthAccuracy', 'topk', k) for k in topk)
 
     def process(self, data_batch: object,
                 data_samples: Sequence[dict]) -> None:
