@@ -3,10 +3,13 @@ import copy
 from typing import Dict, List, Tuple
 
 import torch
+from mmpretrain.models import ImageClassifier
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 import mmpwkd.models.slimmable  # noqa: F401  (registers the classifier)
+from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
@@ -79,3 +82,22 @@ def fake_batch(batch_size: int = 4,
                            generator=generator)
     samples = [DataSample().set_gt_label(int(label)) for label in labels]
     return inputs, samples
+
+
+def assert_exports_match(model: nn.Module, cfg: dict,
+                         widths: Tuple[float, ...]) -> None:
+    """Each width exported by ``export_width`` builds as a stock
+    ``ImageClassifier``, loads strictly and gives the slimmable logits."""
+    model.eval()
+    inputs, _ = fake_batch(batch_size=2, size=32)
+    for width in widths:
+        plain_cfg, state = export_width(model, cfg, width)
+        assert plain_cfg['type'] == 'ImageClassifier'
+        assert 'widths' not in plain_cfg
+        plain = MMPRETRAIN_MODELS.build(plain_cfg)
+        assert type(plain) is ImageClassifier
+        plain.load_state_dict(state, strict=True)
+        plain.eval()
+        with torch.no_grad(), model.width(width):
+            torch.testing.assert_close(
+                plain(inputs), model(inputs), rtol=0, atol=1e-5)

@@ -2,9 +2,8 @@
 CIFARMobileNetV2's widen_factor): every width is a plain narrow backbone,
 and exports with the slimmable logits."""
 import pytest
-import torch
-from mmpretrain.models import ImageClassifier
-from slimmable_testing import build, classifier_cfg, fake_batch, randomize
+from slimmable_testing import (assert_exports_match, build, classifier_cfg,
+                               randomize)
 
 from mmpwkd.models.slimmable import (export_width, has_narrow_config,
                                      slimmable_layers)
@@ -27,18 +26,7 @@ def test_export_round_trip(name):
     model = build(cfg)
     assert has_narrow_config(model.backbone)
     randomize(model, seed=1)
-    model.eval()
-    inputs, _ = fake_batch(batch_size=2, size=32)
-    for width in WIDTHS:
-        plain_cfg, state = export_width(model, cfg, width)
-        plain = build(plain_cfg)
-        assert type(plain) is ImageClassifier
-        plain.load_state_dict(state, strict=True)
-        plain.eval()
-        with torch.no_grad(), model.width(width):
-            torch.testing.assert_close(
-                plain(inputs), model(inputs), rtol=0, atol=1e-5)
-
+    assert_exports_match(model, cfg, WIDTHS)
 
 def test_cifar_resnet_narrows_its_arch_by_truncation():
     cfg = classifier_cfg(RESNET8, 64, widths=WIDTHS)

@@ -1,9 +1,8 @@
 import pytest
 import torch
-from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
-from slimmable_testing import (build, classifier_cfg, fake_batch, randomize,
-                               tiny_resnet_cfg)
+from slimmable_testing import (assert_exports_match, build, classifier_cfg,
+                               fake_batch, randomize, tiny_resnet_cfg)
 
 from mmpwkd.models.slimmable import export_width
 
@@ -30,21 +29,7 @@ def _trained_slimmable(cfg: dict):
 def test_export_round_trip(name):
     backbone, in_channels = BACKBONES[name]
     cfg = classifier_cfg(backbone, in_channels, widths=(0.25, 0.5, 1.0))
-    model = _trained_slimmable(cfg)
-    model.eval()
-    inputs, _ = fake_batch(batch_size=2, size=32)
-    for width in model.widths:
-        plain_cfg, state = export_width(model, cfg, width)
-        assert plain_cfg['type'] == 'ImageClassifier'
-        assert 'widths' not in plain_cfg
-        plain = MMPRETRAIN_MODELS.build(plain_cfg)
-        assert type(plain) is ImageClassifier
-        plain.load_state_dict(state, strict=True)
-        plain.eval()
-        with torch.no_grad(), model.width(width):
-            torch.testing.assert_close(
-                plain(inputs), model(inputs), rtol=0, atol=1e-5)
-
+    assert_exports_match(_trained_slimmable(cfg), cfg, (0.25, 0.5, 1.0))
 
 def test_export_narrows_the_config():
     cfg = tiny_resnet_cfg(
