@@ -4,6 +4,7 @@ from .distill_warmup_hook import DistillWarmupHook
 from .input_channels_hook import InputChannelsHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .num_classes_hook import NumClassesHook
+from .precise_bn_eval_hook import PreciseBNEvalHook
 from .pwkd_stage_hook import PWKDStageHook
 from .rng_state_hook import RNGStateHook
 from .run_fingerprint_hook import RunFingerprintHook
@@ -11,5 +12,5 @@ from .run_fingerprint_hook import RunFingerprintHook
 __all__ = [
     'AtomicCheckpointHook', 'ChannelsLastHook', 'DistillWarmupHook',
     'InputChannelsHook', 'NonFiniteLossHook', 'NumClassesHook',
-    'PWKDStageHook', 'RNGStateHook', 'RunFingerprintHook'
+    'PreciseBNEvalHook', 'PWKDStageHook', 'RNGStateHook', 'RunFingerprintHook'
 ]
