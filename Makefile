@@ -22,13 +22,13 @@ test-gpu: install
 	$(PYTHON) -m pytest -q -m gpu
 
 # Fashion-MNIST ships as a Debian package. Elsewhere, put the four .gz
-# files in a folder and run: python tools/demo.py --data-root FOLDER
+# files in a folder and run: python tools/benchmark/demo.py --data-root FOLDER
 $(FASHION_MNIST):
 	@command -v apt-get >/dev/null || { echo "No apt-get: install the \
-	Fashion-MNIST files by hand, then run python tools/demo.py \
+	Fashion-MNIST files by hand, then run python tools/benchmark/demo.py \
 	--data-root FOLDER"; exit 1; }
 	$(SUDO) apt-get install -y dataset-fashion-mnist || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }
 
 demo: install $(FASHION_MNIST)
-	$(PYTHON) tools/demo.py
+	$(PYTHON) tools/benchmark/demo.py

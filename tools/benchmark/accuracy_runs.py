@@ -246,26 +246,38 @@ def _iters_per_epoch(folder: Path) -> int:
     return max(r['iter'] for r in records) // last_epoch
 
 
+# Scores of a checkpoint on the test set: with BN statistics re-estimated
+# on the run's training data (the benchmark configs' PreciseBNEvalHook), and
+# with the statistics the checkpoint was saved with.
+SCORINGS = dict(
+    precise_bn=(), as_saved=('default_hooks.precise_bn_eval=None', ))
+
+
 def score_test(config: str, checkpoint: Path, folder: Path,
-               options: Sequence[str]) -> Dict[str, float]:
+               options: Sequence[str],
+               scoring: str = 'precise_bn') -> Dict[str, float]:
     """Test-set metrics of a checkpoint, scored once by ``tools/test.py``
-    and kept in ``folder/test_metrics.json``."""
-    out = folder / 'test_metrics.json'
+    and kept in ``folder/test_metrics[_as_saved].json``."""
+    suffix = '' if scoring == 'precise_bn' else f'_{scoring}'
+    out = folder / f'test_metrics{suffix}.json'
     if not out.exists():
         command = [
             sys.executable,
             str(REPO / 'tools' / 'test.py'),
             str(CONFIGS / config),
             str(checkpoint), '--work-dir',
-            str(folder / 'test'), '--out',
-            str(out), '--cfg-options', *options
+            str(folder / 'test'), '--out', str(out), '--out-item', 'metrics',
+            '--cfg-options', *options, *SCORINGS[scoring]
         ]
-        execute(command, folder / 'test.log', threads=2)
+        execute(command, folder / f'test{suffix}.log', threads=2)
     return json.loads(out.read_text())
 
 
-def test_top1(run: Run, root: Path) -> float:
-    """Test-set top-1 of a finished run's last checkpoint."""
+def test_top1(run: Run, root: Path, scoring: str = 'precise_bn') -> float:
+    """Test-set top-1 of a finished run's last checkpoint, on the run's own
+    training data (its cell) for the BN statistics."""
     folder = run.folder(root)
+    cell = () if config_cell(run.config) == run.cell else run.cell.options()
     return score_test(run.config, last_checkpoint(folder), folder,
-                      [*run.options, *run.extra])['accuracy/top1']
+                      [*cell, *run.options, *run.extra],
+                      scoring)['accuracy/top1']
