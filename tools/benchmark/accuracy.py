@@ -36,9 +36,11 @@ from typing import Dict, List, Optional, Sequence
 import accuracy_report
 from accuracy_phases import final, pilot, study
 from accuracy_runs import LOADERS
+from accuracy_teachers import diversity_phase
 
 DEFAULT_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
-PHASES = dict(pilot=pilot, study=study, final=final)
+PHASES = dict(pilot=pilot, study=study, final=final,
+              diversity=diversity_phase)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -56,6 +58,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'study, 5 for the final table and confirmations)')
     parser.add_argument('--confirm-seeds', type=int, default=5,
                         help='seeds that confirm a pilot cell')
+    parser.add_argument(
+        '--retrain-teachers', action='store_true',
+        help='train the teachers even where checkpoints/ ships them')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run (e.g. for a smoke test)')
     parser.add_argument('--out', default='docs/benchmarks/accuracy.json',

@@ -32,6 +32,18 @@ def teacher_table(teachers: Dict[str, dict]) -> List[str]:
     return lines
 
 
+def diversity_table(section: dict) -> List[str]:
+    """Every width of every slimmable teacher against its whole network."""
+    lines = [f'| teacher | width | val top-1 | agreement with whole (%) | '
+             f'KL(whole ‖ width), tau {section["tau"]:g} |',
+             '|---|---|---|---|---|']
+    for name, teacher in section['teachers'].items():
+        for row in teacher['widths']:
+            lines.append(f'| {name} | {row["width"]:g} | {row["top1"]:.2f} '
+                         f'| {row["agree"]:.2f} | {row["kl"]:.4f} |')
+    return lines
+
+
 def pilot_table(pilot: dict) -> List[str]:
     lines = ['| cell (images/class x epochs) | images seen | student alone '
              '| KD | KD - student | 2 x pooled std | paired t |',
@@ -188,6 +200,9 @@ def write(results: dict, folder: Path) -> Path:
              '']
     if 'teachers' in results:
         parts += ['## Teachers', '', *teacher_table(results['teachers']), '']
+    if 'diversity' in results:
+        parts += ['## Partial teachers against the whole (validation)', '',
+                  *diversity_table(results['diversity']), '']
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
