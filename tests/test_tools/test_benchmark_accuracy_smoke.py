@@ -66,10 +66,11 @@ def test_accuracy_benchmark_phases(tmp_path):
 
     final = phase('final', '--seeds', '2')
     results = json.loads(out.read_text())
-    arms = results['arms']
+    arms = results['final']['arms']
     assert set(arms) == FINAL_ARMS
     for arm in arms.values():
         assert arm['seeds'] == [0, 1] and len(arm['test_top1']) == 2
+        assert len(arm['test_top1_as_saved']) == 2
     assert 'loss_dkd' in (tmp_path / 'runs' / 'runs' / arms['pwkd_dkd'][
         'config'].replace('.py', '') / cell['cell'] / arms['pwkd_dkd']['tag']
                           / 'seed0' / 'train.log').read_text()
@@ -83,4 +84,4 @@ def test_accuracy_benchmark_phases(tmp_path):
 
     again = phase('final', '--seeds', '2')
     assert '12 runs, 12 reused, 0 to train' in again.stdout
-    assert json.loads(out.read_text())['arms'] == arms
+    assert json.loads(out.read_text())['final']['arms'] == arms

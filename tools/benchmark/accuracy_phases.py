@@ -348,27 +348,36 @@ def final(args: argparse.Namespace, root: Path, data: Sequence[str],
     runs = {r['name']: r.runs(cell, seeds, data, checkpoints)
             for r in recipes}
     run_all([run for arm in runs.values() for run in arm], root, args.jobs)
-    arms = {}
-    for rec in recipes:
-        test = [test_top1(run, root) for run in runs[rec['name']]]
-        print(f'==> {rec["label"]}: test top-1 {test}', flush=True)
-        arms[rec['name']] = dict(
-            rec,
-            **arm_section(runs[rec['name']], root, rec['label']),
-            test_top1=test,
-            **{f'test_{k}': v for k, v in summary(test).items()})
-    results['arms'] = arms
+    arms = {rec['name']: test_arm(rec, runs[rec['name']], root)
+            for rec in recipes}
     pairs = (('kd', 'student'), ('pwkd_paper', 'kd'), ('pwkd_best', 'kd'),
              ('dkd', 'student'), ('pwkd_dkd', 'dkd'), ('dkd', 'kd'))
     return dict(
         split='test',
         cell=cell.slug,
         seeds=list(seeds),
+        arms=arms,
         differences={
             f'{a} - {b}': compare(arms[a]['test_top1'], arms[b]['test_top1'])
             for a, b in pairs
         },
         learning_speed=learning_speed(arms))
+
+
+def test_arm(rec: dict, runs: Sequence[Run], root: Path) -> dict:
+    """An arm's validation results and its test top-1 per seed, scored with
+    BN statistics re-estimated (``test_top1``) and as saved."""
+    test = [test_top1(run, root) for run in runs]
+    as_saved = [test_top1(run, root, 'as_saved') for run in runs]
+    print(f'==> {rec["label"]}: test top-1 {test} (as saved {as_saved})',
+          flush=True)
+    return dict(
+        rec,
+        **arm_section(runs, root, rec['label']),
+        scoring='precise_bn',
+        test_top1=test,
+        **{f'test_{k}': v for k, v in summary(test).items()},
+        test_top1_as_saved=as_saved)
 
 
 def learning_speed(arms: Dict[str, dict]) -> Dict[str, dict]:

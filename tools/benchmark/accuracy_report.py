@@ -44,6 +44,55 @@ def diversity_table(section: dict) -> List[str]:
     return lines
 
 
+def gap_table(gap: dict) -> List[str]:
+    """Every arm of every cell, then the differences that answer the
+    study's questions, with 95% confidence intervals."""
+    arms = ('student', 'kd', 'kd_w05', 'kd_w025', 'pwkd')
+    lines = ['| cell | iterations | student alone | KD | KD w0.5 | KD w0.25 '
+             '| PWKD + KD | student trained (last-tenth change) |',
+             '|---|---|---|---|---|---|---|---|']
+    for name, cell in gap['cells'].items():
+        values = [_fmt(cell['arms'][a]['val_mean'], cell['arms'][a]['val_std'])
+                  for a in arms]
+        lines.append(f'| {name} | {cell["iterations"]} | '
+                     + ' | '.join(values) +
+                     f' | {"yes" if cell["qualified"] else "no"} '
+                     f'({cell["student_last_tenth_change"]:+.2f}) |')
+    lines += ['', '| cell | difference | mean | 95% CI | paired t | '
+              'verdict (2 x pooled std) |', '|---|---|---|---|---|---|']
+    for name, cell in gap['cells'].items():
+        for key, d in cell['differences'].items():
+            ci = d.get('ci95')
+            interval = f'[{ci[0]:+.2f}, {ci[1]:+.2f}]' if ci else '-'
+            lines.append(f'| {name} | {key} | {d["diff"]:+.2f} | {interval} '
+                         f'| {d["t"]:+.2f} | {d["verdict"]} |')
+    return lines
+
+
+def verdict_table(results: dict) -> List[str]:
+    """The pre-registered final: every arm per seed, then each difference
+    with its 95% confidence interval and verdict, in both scorings."""
+    verdict, arms = results['verdict'], results['arms']
+    lines = ['| arm | test top-1 (%), BN re-estimated | per seed | '
+             'as saved |', '|---|---|---|---|']
+    for arm in arms.values():
+        lines.append(f'| {arm["label"]} | '
+                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
+                     f'{_seeds(arm["test_top1"])} | '
+                     f'{_seeds(arm["test_top1_as_saved"])} |')
+    lines += ['', '| difference | scoring | mean | paired sd | t | 95% CI | '
+              'pre-registered verdict | 2 x pooled std rule |',
+              '|---|---|---|---|---|---|---|---|']
+    for key, scorings in verdict['differences'].items():
+        for scoring, d in scorings.items():
+            lines.append(
+                f'| {key} | {scoring} | {d["diff"]:+.2f} | '
+                f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
+                f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] | '
+                f'**{d["preregistered"]}** | {d["verdict"]} |')
+    return lines
+
+
 def pilot_table(pilot: dict) -> List[str]:
     lines = ['| cell (images/class x epochs) | images seen | student alone '
              '| KD | KD - student | 2 x pooled std | paired t |',
@@ -85,7 +134,8 @@ def study_table(study: dict) -> List[str]:
 
 
 def final_table(results: dict) -> List[str]:
-    arms, final = results['arms'], results['final']
+    final = results['final']
+    arms = final['arms']
     lines = ['| arm | test top-1 (%) | per seed (seeds '
              f'{", ".join(map(str, final["seeds"]))}) |', '|---|---|---|']
     for arm in arms.values():
@@ -139,7 +189,7 @@ def plot_final(results: dict, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
     epochs = results['pilot']['chosen']['epochs']
-    for arm in results['arms'].values():
+    for arm in results['final']['arms'].values():
         runs = list(arm['runs'].values())
         x = [e for e, _ in runs[0]['curve']]
         per_epoch = list(zip(*[[a for _, a in r['curve']] for r in runs]))
@@ -153,7 +203,7 @@ def plot_final(results: dict, path: Path) -> None:
                         color=line.get_color(), alpha=0.12)
         for start in stage_boundaries(arm, epochs):
             ax.axvline(start, color=line.get_color(), ls=':', alpha=0.6)
-    low = min(a['val_mean'] for a in results['arms'].values()) - 12
+    low = min(a['val_mean'] for a in results['final']['arms'].values()) - 12
     ax.set_ylim(bottom=low)
     ax.set_xlabel('epoch (dotted: PWKD stage starts)')
     ax.set_ylabel('validation top-1 (%), mean +- std over seeds')
@@ -203,6 +253,16 @@ def write(results: dict, folder: Path) -> Path:
     if 'diversity' in results:
         parts += ['## Partial teachers against the whole (validation)', '',
                   *diversity_table(results['diversity']), '']
+    if 'gap' in results:
+        parts += ['## Capacity gap x schedule length (validation)', '',
+                  *gap_table(results['gap']), '',
+                  f'Best qualifying cell for PWKD: '
+                  f'`{results["gap"]["best_cell"]}`', '']
+    if 'verdict' in results:
+        parts += ['## Pre-registered final (test)', '',
+                  f'Cell `{results["verdict"]["cell"]}`, seeds '
+                  f'{results["verdict"]["seeds"]}.', '',
+                  *verdict_table(results), '']
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
