@@ -1,4 +1,4 @@
-"""Issue 15's speed options on a CUDA GPU (``make test-gpu``): labels moved
+"""The speed options on a CUDA GPU (``make test-gpu``): labels moved
 to the GPU as mmpretrain moves them, bfloat16 without a loss scale.
 
 Marked ``gpu``: the default run (``make test``, CI) deselects them.

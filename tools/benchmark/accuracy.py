@@ -1,11 +1,13 @@
-"""Where does distillation help, and does PWKD help more? (issue 12)
+"""Where does distillation help, and does PWKD help more?
 
 Fashion-MNIST, carved into fixed class-balanced parts (``FashionMNISTIDX``
-``part``): a resnet20 teacher trained on 50k images, rebuilt as a
-slimmable teacher; a resnet8 student on a small subset of 1k-5k other
-images; a 5k validation part for every choice; the official test split
-only for the final table. Three phases, each reusing the runs of the
-others, so a killed benchmark continues where it stopped:
+``part``): teachers trained on 50k images, rebuilt as slimmable teachers;
+students on a subset of 1k-5k other images; a 5k validation part for every
+choice; the official test split only for a final table. Every run is
+scored with BN statistics re-estimated on its training data. The phases
+reuse each other's runs, so a killed benchmark continues where it stopped.
+
+The first study (a resnet20 teacher, a resnet8 student):
 
 * ``pilot``: subset size x schedule length, student alone against KD (3
   seeds, validation), tau on the two most promising cells, then the
@@ -16,6 +18,17 @@ others, so a killed benchmark continues where it stopped:
   quality with the best LR; DKD with and without its loss warm-up.
 * ``final``: the chosen arms over 5 seeds, scored on the test set.
 
+The second study, when a partial teacher can help
+(``accuracy_teachers.py``, ``accuracy_gap.py``, ``accuracy_verdict.py``):
+
+* ``diversity``: a resnet20 and a resnet56 slimmable teacher, every width
+  scored against the whole teacher (top-1, agreement, KL).
+* ``gap``: students of two sizes x the two teachers x two schedule
+  lengths; student alone, KD from the whole and from fixed partial
+  teachers, PWKD + KD (3 seeds, validation).
+* ``verdict``: the pre-registered final in the best qualifying cell over
+  seeds 0-9, with KD at PWKD's training time; test set.
+
 Every run is an ordinary ``tools/train.py`` run of a config in
 ``configs/benchmark/fmnist/``. Results go into one JSON file (a section per
 phase), a markdown report and plots.
@@ -24,6 +37,9 @@ Example:
     python tools/benchmark/accuracy.py pilot
     python tools/benchmark/accuracy.py study
     python tools/benchmark/accuracy.py final
+    python tools/benchmark/accuracy.py diversity
+    python tools/benchmark/accuracy.py gap
+    python tools/benchmark/accuracy.py verdict
 """
 import argparse
 import json
@@ -34,13 +50,16 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import accuracy_report
+from accuracy_gap import gap
 from accuracy_phases import final, pilot, study
 from accuracy_runs import LOADERS
 from accuracy_teachers import diversity_phase
+from accuracy_verdict import verdict
 
 DEFAULT_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
 PHASES = dict(pilot=pilot, study=study, final=final,
-              diversity=diversity_phase)
+              diversity=diversity_phase, gap=gap,
+              verdict=verdict)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -52,7 +71,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='runs at a time, one thread each')
     parser.add_argument(
         '--cells', nargs='+', metavar='PER_CLASSxEPOCHS',
-        help='pilot cells, e.g. 100x30 (default: the issue-12 grid)')
+        help='pilot cells, e.g. 100x30 (default: the first study\'s '
+        'grid)')
     parser.add_argument('--seeds', type=int, default=None,
                         help='seeds per arm (default: 3 for pilot and '
                         'study, 5 for the final table and confirmations)')

@@ -3,7 +3,7 @@ teachers differ from the whole ones.
 
 Two slimmable teachers of the same family and training recipe, trained on
 the 50k-image ``teacher`` part: the resnet20 of the first studies and a
-resnet56, 3.2x larger. A teacher shipped in ``checkpoints/`` (the command
+resnet56, 3.1x larger. A teacher shipped in ``checkpoints/`` (the command
 that made it is in ``checkpoints/README.md``) is used as it is; any other
 is trained by ``tools/train.py`` (plain, then a joint fine-tune of every
 width from it) and reused once finished.

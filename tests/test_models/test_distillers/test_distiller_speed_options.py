@@ -1,4 +1,4 @@
-"""PWKDDistiller's speed options (issue 15): batched labels by default, and
+"""PWKDDistiller's speed options: batched labels by default, and
 a compiled teacher that gives the eager teacher's logits."""
 from typing import List
 

@@ -1,0 +1,98 @@
+"""The pre-registered final of the second study, on the test set.
+
+Its rule was written into ``docs/benchmarks/accuracy.md`` before it ran:
+in the qualifying cell of the ``gap`` phase where PWKD + KD gains most
+over KD on validation, over seeds 0-9,
+
+- arms: the student alone, KD, PWKD + KD (default recipe), the best other
+  staged arm of that cell on validation, and KD scheduled to end at PWKD +
+  KD's measured training time (equal cost);
+- each difference X - KD is a **gain** if the 95% confidence interval of
+  the paired difference lies above 0, **no gain of 0.5 points or more** if
+  it lies below +0.5, and **inconclusive** otherwise.
+
+Every arm is scored with BN statistics re-estimated on its training data
+(``test_top1``) and as saved (``test_top1_as_saved``).
+"""
+import argparse
+from pathlib import Path
+from statistics import mean
+from typing import Dict, List, Sequence
+
+from accuracy_gap import ARMS, cell_runs, config
+from accuracy_phases import test_arm
+from accuracy_runs import Cell, Run, run_all
+from accuracy_stats import paired_interval
+from accuracy_teachers import slimmable_teacher
+
+STAGED = ('kd_w05', 'kd_w025')
+
+
+def chosen(results: dict) -> dict:
+    """The gap phase's best qualifying cell, or a stop that says why."""
+    gap = results.get('gap')
+    if gap is None:
+        raise SystemExit('run the gap phase first: python '
+                         'tools/benchmark/accuracy.py gap')
+    if gap['best_cell'] is None:
+        raise SystemExit('no cell of the gap phase qualified (its student '
+                         'alone was still learning): by the pre-registered '
+                         'rule there is no final to run')
+    return dict(gap['cells'][gap['best_cell']], name=gap['best_cell'])
+
+
+def best_staged(cell: dict) -> str:
+    """The staged arm other than PWKD + KD with the best validation mean."""
+    return max(STAGED, key=lambda arm: cell['arms'][arm]['val_mean'])
+
+
+def equal_cost_epochs(cell: dict) -> int:
+    """KD's epochs that take PWKD + KD's training time (mean over the gap
+    phase's seeds of the summed iteration times), rounded."""
+    def seconds(arm: str) -> float:
+        return mean(r['train_seconds'][-1]
+                    for r in cell['arms'][arm]['runs'].values())
+    return max(1, round(cell['epochs'] * seconds('pwkd') / seconds('kd')))
+
+
+def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
+            results: dict) -> dict:
+    """Train the pre-registered arms over 10 seeds and judge them."""
+    cell = chosen(results)
+    regime = Cell(cell['per_class'], cell['epochs'])
+    seeds = range(args.seeds or 10)
+    teacher = slimmable_teacher(cell['teacher'], root, data,
+                                args.retrain_teachers)
+    grid = cell_runs(cell['student'], cell['teacher'], regime, seeds, data,
+                     teacher)
+    staged = best_staged(cell)
+    runs: Dict[str, List[Run]] = {
+        arm: grid[arm] for arm in ('student', 'kd', 'pwkd', staged)}
+    cheap = Cell(cell['per_class'], equal_cost_epochs(cell))
+    runs['kd_equal_cost'] = [
+        Run(config(cell['student'], 'kd'), cheap, run.seed, run.options,
+            run.tag, run.extra) for run in grid['kd']]
+    run_all([r for arm in runs.values() for r in arm], root, args.jobs)
+    labels = dict(ARMS, kd_equal_cost=f'KD, {cheap.epochs} epochs (PWKD + '
+                  f'KD\'s training time)')
+    arms = {arm: test_arm(dict(name=arm, label=labels[arm],
+                               config=arm_runs[0].config,
+                               cell=arm_runs[0].cell.slug), arm_runs, root)
+            for arm, arm_runs in runs.items()}
+    results['arms'] = arms
+    pairs = (('pwkd', 'kd'), (staged, 'kd'), ('kd_equal_cost', 'kd'),
+             ('pwkd', 'kd_equal_cost'), ('kd', 'student'))
+    return dict(
+        split='test',
+        cell=cell['name'],
+        seeds=list(seeds),
+        best_staged=staged,
+        equal_cost_epochs=cheap.epochs,
+        differences={
+            f'{a} - {b}': dict(
+                precise_bn=paired_interval(arms[a]['test_top1'],
+                                           arms[b]['test_top1']),
+                as_saved=paired_interval(arms[a]['test_top1_as_saved'],
+                                         arms[b]['test_top1_as_saved']))
+            for a, b in pairs
+        })
