@@ -1,4 +1,4 @@
-"""Every config trains with BatchedClsDataPreprocessor (issue 15): named in
+"""Every config trains with BatchedClsDataPreprocessor: named in
 a shared base, or the distiller's default."""
 from pathlib import Path
 
