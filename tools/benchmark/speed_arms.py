@@ -2,16 +2,19 @@
 student / teacher pair, each a call with no arguments, built on one device.
 
 The pairs are mmpretrain's ResNet34 -> ResNet18 at 224x224 and mmpwkd's
-CIFAR ResNet56 -> ResNet20 at 32x32. KD steps use the loss of
-``configs/kd/kd_resnet34_resnet18_8xb32_in1k.py`` (:data:`TAU`,
-:data:`KD_WEIGHT`), which sets what a step computes, not its cost.
+CIFAR ResNet56 -> ResNet20 at 32x32. KD steps use the KD loss of our
+ImageNet KD baseline (``configs/_base_/models/kd_r34_r18.py``, read from
+the file: :data:`TAU`, :data:`KD_WEIGHT`); it sets what a step computes,
+not its cost.
 """
 import argparse
 from functools import partial
+from pathlib import Path
 from typing import Dict
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.structures import DataSample
 from timing import Step
@@ -22,7 +25,10 @@ from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
-TAU, KD_WEIGHT = 1.0, 5.0
+KD_CONFIG = (Path(__file__).resolve().parents[2] / 'configs' / '_base_' /
+             'models' / 'kd_r34_r18.py')
+KD_LOSS = Config.fromfile(str(KD_CONFIG)).model.distill_losses.loss_kd
+TAU, KD_WEIGHT = float(KD_LOSS.tau), float(KD_LOSS.loss_weight)
 SGD = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
 
 
