@@ -11,11 +11,12 @@ measures the forward time
   classifier that :func:`export_width` makes (the cost of slicing shared
   weights at run time, expected small).
 
-Every arm (slimmable and plain, at every width) runs once per round, in one
-process, in an order that reverses every round (A B C ... C B A), so load
-drifts hit all arms alike. Ratios are taken within a round; the report
-gives their median and min-max over the rounds after the warm-up rounds.
-Absolute times are reported too, but mean little on a shared CPU.
+Every arm (slimmable and plain, at every width) is timed by the shared
+harness of ``timing.py``: once per round, in one process, the starting arm
+rotating every round, so load drifts hit all arms alike. Ratios are taken
+within a round; the report gives their median, quartiles and min-max over
+the rounds after the warm-up rounds. Absolute times are reported too, but
+mean little on a shared CPU.
 
 Cases: ``resnet34`` (mmpretrain's ResNet34, 224x224, batch 8) and
 ``resnet56`` (mmpwkd's CIFARResNet, 32x32, batch 64).
@@ -33,17 +34,15 @@ import logging
 import os
 import platform
 import shlex
-import statistics
 import sys
-import time
 from functools import partial
 from pathlib import Path
-from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.logging import MMLogger
+from timing import Step, cpu_name, load_average, run_rounds, spread
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import export_width
@@ -101,36 +100,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-class Arm(NamedTuple):
-    """One thing to time: ``setup`` runs untimed before each ``run``."""
-
-    name: str
-    setup: Callable[[], None]
-    run: Callable[[], Tensor]
-
-
 def machine_info(args: argparse.Namespace) -> Dict[str, object]:
     """The machine line: CPU, cores, torch, device, threads, load."""
-    cpu = platform.processor()
-    cpuinfo = Path('/proc/cpuinfo')
-    if cpuinfo.exists():
-        names = [
-            line.split(':', 1)[1].strip()
-            for line in cpuinfo.read_text().splitlines()
-            if line.startswith('model name')
-        ]
-        cpu = names[0] if names else cpu
     device = args.device
     if device.startswith('cuda'):
         device = f'{device} ({torch.cuda.get_device_name(device)})'
     return dict(
-        cpu=cpu,
+        cpu=cpu_name(),
         cores=os.cpu_count(),
         threads=args.threads,
         torch=torch.__version__,
         python=platform.python_version(),
         device=device,
-        load_avg_before=list(os.getloadavg()))
+        load_avg_before=load_average())
 
 
 def _flops(model: nn.Module, image: Tensor) -> int:
@@ -147,8 +129,9 @@ def _flops(model: nn.Module, image: Tensor) -> int:
         logger.setLevel(level)
 
 
-def build_arms(model_cfg: dict, inputs: Tensor
-               ) -> Tuple[List[Arm], Dict[float, int]]:
+def build_arms(
+    model_cfg: dict, inputs: Tensor
+) -> Tuple[Dict[str, Step], Dict[str, Step], Dict[float, int]]:
     """The slimmable model and the plain exported network of each width.
 
     Args:
@@ -156,13 +139,15 @@ def build_arms(model_cfg: dict, inputs: Tensor
         inputs (Tensor): The batch, on the device to time on.
 
     Returns:
-        tuple[list[Arm], dict[float, int]]: Arms ``slimmable@w`` and
-        ``plain@w`` for every width, and the FLOPs of each width for one
-        image (counted on the plain network).
+        tuple[dict[str, Step], dict[str, Step], dict[float, int]]: Arms
+        ``slimmable@w`` and ``plain@w`` for every width (a no-grad
+        forward each), the untimed setup of the slimmable ones (switching
+        to their width), and the FLOPs of each width for one image
+        (counted on the plain network).
     """
     model = MODELS.build(copy.deepcopy(model_cfg)).eval()
     image = torch.zeros(1, *inputs.shape[1:])
-    arms, flops = [], {}
+    arms, setup, flops = {}, {}, {}
     for width in model.widths:
         plain_cfg, state = export_width(model, model_cfg, width)
         plain = MODELS.build(plain_cfg)
@@ -170,69 +155,11 @@ def build_arms(model_cfg: dict, inputs: Tensor
         plain.eval()
         flops[width] = _flops(plain, image)
         plain.to(inputs.device)
-        arms.append(
-            Arm(f'slimmable@{width}', partial(model.set_width, width),
-                partial(model, inputs)))
-        arms.append(Arm(f'plain@{width}', lambda: None,
-                        partial(plain, inputs)))
+        arms[f'slimmable@{width}'] = torch.no_grad()(partial(model, inputs))
+        setup[f'slimmable@{width}'] = partial(model.set_width, width)
+        arms[f'plain@{width}'] = torch.no_grad()(partial(plain, inputs))
     model.to(inputs.device)
-    return arms, flops
-
-
-def time_rounds(arms: Sequence[Arm], rounds: int, warmup: int,
-                device: torch.device,
-                label: str) -> List[Dict[str, float]]:
-    """Seconds of every arm in each timed round.
-
-    Each round runs every arm once, in an order that reverses every round.
-    A progress line is printed every tenth of the rounds.
-
-    Args:
-        arms (Sequence[Arm]): What to time.
-        rounds (int): Timed rounds.
-        warmup (int): Untimed rounds before them.
-        device (torch.device): Synchronised around each run (CUDA).
-        label (str): Name of the case in progress lines.
-
-    Returns:
-        list[dict[str, float]]: Arm name to seconds, one dict per round.
-    """
-    times = []
-    start = time.perf_counter()
-    total = warmup + rounds
-    for index in range(total):
-        order = arms if index % 2 == 0 else list(reversed(arms))
-        row = {}
-        for arm in order:
-            arm.setup()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            begin = time.perf_counter()
-            with torch.no_grad():
-                arm.run()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            row[arm.name] = time.perf_counter() - begin
-        if index >= warmup:
-            times.append(row)
-        if (index + 1) % max(1, total // 10) == 0 or index + 1 == total:
-            kind = 'warm-up' if index < warmup else 'timed'
-            print(f'[{label}] round {index + 1}/{total} ({kind}), '
-                  f'{time.perf_counter() - start:.0f} s', flush=True)
-    return times
-
-
-def spread(values: Sequence[float]) -> Dict[str, float]:
-    """Median, quartiles, min and max."""
-    quartiles = statistics.quantiles(
-        values, n=4, method='inclusive') if len(values) > 1 else values * 3
-    q1, _, q3 = quartiles
-    return dict(
-        median=statistics.median(values),
-        q1=q1,
-        q3=q3,
-        min=min(values),
-        max=max(values))
+    return arms, setup, flops
 
 
 def summarize(times: Sequence[Dict[str, float]],
@@ -240,7 +167,8 @@ def summarize(times: Sequence[Dict[str, float]],
     """Per-width ratios, taken within each round.
 
     Args:
-        times (Sequence[dict[str, float]]): Output of :func:`time_rounds`.
+        times (Sequence[dict[str, float]]): Arm name to seconds, one dict
+            per kept round.
         flops (dict[float, int]): FLOPs of each width.
 
     Returns:
@@ -277,8 +205,10 @@ def run_case(name: str, args: argparse.Namespace,
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randn(batch, 3, size, size, generator=generator)
     print(f'[{name}] {batch} x 3 x {size} x {size}, building', flush=True)
-    arms, flops = build_arms(case['model'], inputs.to(device))
-    times = time_rounds(arms, args.iters, args.warmup, device, name)
+    arms, setup, flops = build_arms(case['model'], inputs.to(device))
+    per_arm = run_rounds(name, arms, args.iters, args.warmup, device, setup)
+    times = [{arm: values[i] for arm, values in per_arm.items()}
+             for i in range(args.iters)]
     rows = summarize(times, flops)
     for row in rows:
         print(f"[{name}] width {row['width']}: slimmable "
@@ -400,7 +330,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         ]),
         machine=machine_info(args))
     results = {name: run_case(name, args, device) for name in args.cases}
-    report['machine']['load_avg_after'] = list(os.getloadavg())
+    report['machine']['load_avg_after'] = load_average()
     report['results'] = results
     print(to_markdown(results))
     if args.out:

@@ -1,13 +1,16 @@
 """Training speed of PWKD against the student alone, vanilla KD and a bare
-PyTorch KD loop (issue 7).
+PyTorch KD loop.
 
 Partial to Whole Knowledge Distillation (Zhang, Zhang, Sun, arXiv
 2109.12507) teaches with a narrow sub-network of a slimmable teacher first,
-so its early stages should cost little more than training the student.
-Every arm runs one training iteration per round, interleaved (A B C ... A B
-C ...) in one process; after warm-up rounds, the median, min and max step
-times are reported, and ratios are medians of per-round ratios (measured
-side by side), as /work/shared/BENCHMARKS.md asks.
+so its early stages should cost little more than training the student plus
+a narrow teacher forward, and a whole schedule less than vanilla KD. The
+arms (``speed_arms.py``) are timed by the shared harness of ``timing.py``:
+one training iteration of every arm per round, interleaved in one process,
+the starting arm rotating; after the warm-up rounds, the median, min and
+max step times of each arm, and ratios as medians of per-round ratios
+(measured side by side). ``--suite options`` runs the arms of
+``speed_options.py`` instead.
 
 Example:
     python tools/benchmark/speed.py --profile \\
@@ -16,242 +19,21 @@ Example:
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
-import time
-from functools import partial
-from typing import Callable, Dict, List
+from typing import Dict, List
 
+import speed_options
 import torch
-import torch.nn.functional as F
-from mmengine.optim import AmpOptimWrapper, OptimWrapper
-from mmpretrain.structures import DataSample
-from torch import Tensor, nn
+from speed_arms import WIDTHS, Bench, pair_cfgs
+from timing import (Step, Times, arm_stats, cpu_name, load_average, paired,
+                    run_rounds, synchronize)
 from torch.profiler import ProfilerActivity, profile
 
-from mmpwkd.engine import MixedPrecisionOptimWrapper
-from mmpwkd.models.slimmable import export_width
-from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
-WIDTHS = (0.25, 0.5, 0.75, 1.0)
-TAU, KD_WEIGHT = 1.0, 5.0  # configs/kd/kd_resnet34_resnet18_8xb32_in1k.py
-SGD = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
-Step = Callable[[], None]
 
-
-def classifier(backbone: dict, channels: int, classes: int) -> dict:
-    return dict(
-        type='ImageClassifier',
-        backbone=backbone,
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead',
-            num_classes=classes,
-            in_channels=channels,
-            loss=dict(type='CrossEntropyLoss')))
-
-
-def pair_cfgs(tiny: bool) -> Dict[str, dict]:
-    """Student and teacher configs, input size and batch of each pair;
-    ``tiny`` shrinks them for the smoke test."""
-    base = 8 if tiny else 64
-    resnet = partial(
-        dict, type='ResNet', stem_channels=base, base_channels=base,
-        out_indices=(3, ))
-    return {
-        'resnet34_resnet18_224': dict(
-            student=classifier(resnet(depth=18), base * 8, 1000),
-            teacher=classifier(resnet(depth=34), base * 8, 1000),
-            size=32 if tiny else 224, batch=2 if tiny else 8),
-        'resnet56_resnet20_cifar32': dict(
-            student=classifier(
-                dict(type='CIFARResNet', arch='resnet20'), 64, 100),
-            teacher=classifier(
-                dict(type='CIFARResNet', arch='resnet56'), 64, 100),
-            size=32, batch=2 if tiny else 64),
-    }
-
-
-class Bench:
-    """Builds the arms of one pair on one device."""
-
-    def __init__(self, cfg: dict, args: argparse.Namespace) -> None:
-        self.cfg, self.args = cfg, args
-        self.device = torch.device(args.device)
-        self.amp = args.amp and self.device.type == 'cuda'
-        self.format = (torch.channels_last
-                       if args.channels_last else torch.contiguous_format)
-        torch.manual_seed(0)
-        shape = (cfg['batch'], 3, cfg['size'], cfg['size'])
-        self.inputs = torch.randn(shape).to(
-            self.device, memory_format=self.format)
-        self.labels = torch.randint(0, 100, (cfg['batch'], ),
-                                    device=self.device)
-        self.data = dict(
-            inputs=self.inputs,
-            data_samples=[
-                DataSample().set_gt_label(int(label)) for label in self.labels
-            ])
-
-    def _to_device(self, model: nn.Module) -> nn.Module:
-        return model.to(self.device, memory_format=self.format)
-
-    def _train_step(self, model: nn.Module, bf16: bool = False) -> Step:
-        """One ``train_step``; with ``bf16`` under
-        :class:`MixedPrecisionOptimWrapper` (bfloat16, no loss scale),
-        else under the wrapper of ``--amp`` (mmengine's)."""
-        model = self._to_device(model).train()
-        # What mmengine's default constructor builds from the config
-        # optim_wrapper=dict(optimizer=SGD): every parameter, one group.
-        optimizer = torch.optim.SGD(model.parameters(), **SGD)
-        if bf16:
-            wrapper = MixedPrecisionOptimWrapper(
-                dtype='bfloat16', optimizer=optimizer)
-        elif self.amp:
-            wrapper = AmpOptimWrapper(dtype='bfloat16', optimizer=optimizer)
-        else:
-            wrapper = OptimWrapper(optimizer)
-        return partial(model.train_step, self.data, wrapper)
-
-    def _distiller(self, teacher: dict, **kwargs) -> nn.Module:
-        return MODELS.build(
-            dict(
-                type='PWKDDistiller',
-                student=self.cfg['student'],
-                teacher=teacher,
-                student_loss_weight=1.0,
-                distill_losses=dict(
-                    loss_kd=dict(
-                        type='KDLoss', tau=TAU, loss_weight=KD_WEIGHT)),
-                **kwargs))
-
-    def slimmable_cfg(self) -> dict:
-        return dict(
-            self.cfg['teacher'],
-            type='SlimmableClassifier',
-            widths=WIDTHS,
-            eval_all_widths=False)
-
-    def _pwkd_step(self, width: float) -> Step:
-        model = self._distiller(self.slimmable_cfg())
-        model.set_teacher_width(width)
-        return self._train_step(model)
-
-    def _teacher_forward(self, net: nn.Module) -> Step:
-        net = self._to_device(net).eval().requires_grad_(False)
-
-        @torch.no_grad()
-        def forward() -> None:
-            with torch.autocast(self.device.type, enabled=self.amp):
-                net.head(net.extract_feat(self.inputs))
-
-        return forward
-
-    def _bare_kd_step(self, with_teacher: bool = True) -> Step:
-        """The floor: the same student and teacher work in a hand-written
-        loop (student, CE, teacher under no_grad, KL, backward, SGD), with
-        the labels as one tensor and no loss scaling; without the teacher,
-        the floor of the student's own step."""
-        student = self._to_device(MODELS.build(self.cfg['student'])).train()
-        teacher = self._to_device(MODELS.build(self.cfg['teacher'])).eval()
-        teacher.requires_grad_(False)
-        optimizer = torch.optim.SGD(student.parameters(), **SGD)
-
-        def logits(net: nn.Module) -> Tensor:
-            return net.head.fc(net.neck(net.backbone(self.inputs))[-1])
-
-        def step() -> None:
-            with torch.autocast(self.device.type, enabled=self.amp):
-                out = logits(student)
-                loss = F.cross_entropy(out, self.labels)
-                if with_teacher:
-                    with torch.no_grad():
-                        target = logits(teacher)
-                    kl = F.kl_div(
-                        F.log_softmax(out.float() / TAU, dim=1),
-                        F.log_softmax(target.float() / TAU, dim=1),
-                        reduction='batchmean',
-                        log_target=True)
-                    loss = loss + KD_WEIGHT * TAU**2 * kl
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-
-        return step
-
-    def arms(self) -> Dict[str, Step]:
-        """Every arm by name; an arm runs one iteration."""
-        arms = {'student': self._train_step(MODELS.build(self.cfg['student']))}
-        arms['bare_student'] = self._bare_kd_step(with_teacher=False)
-        arms['kd'] = self._train_step(self._distiller(self.cfg['teacher']))
-        arms['bare_kd'] = self._bare_kd_step()
-        slimmable = MODELS.build(self.slimmable_cfg())
-        for width in WIDTHS:
-            arms[f'pwkd_w{width}'] = self._pwkd_step(width)
-            plain_cfg, state = export_width(slimmable, self.slimmable_cfg(),
-                                            width)
-            plain = MODELS.build(plain_cfg)
-            plain.load_state_dict(state)
-            arms[f'teacher_forward_w{width}'] = self._teacher_forward(plain)
-        arms['slimmable_joint'] = self._train_step(slimmable)
-        arms['teacher_full_step'] = self._train_step(
-            MODELS.build(self.cfg['teacher']))
-        return arms
-
-
-def timed(step: Step, device: torch.device) -> float:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    step()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
-
-
-def run_rounds(name: str, arms: Dict[str, Step], args: argparse.Namespace,
-               device: torch.device) -> Dict[str, List[float]]:
-    """Step times per arm, interleaved; the start rotates every round so
-    that no arm always follows the same one."""
-    times: Dict[str, List[float]] = {arm: [] for arm in arms}
-    names = list(arms)
-    rounds = args.warmup + args.iters
-    start = time.perf_counter()
-    for index in range(rounds):
-        shift = index % len(names)
-        for arm in names[shift:] + names[:shift]:
-            elapsed = timed(arms[arm], device)
-            if index >= args.warmup:
-                times[arm].append(elapsed)
-        phase = 'warm-up' if index < args.warmup else 'timed'
-        print(f'[{name}] round {index + 1}/{rounds} ({phase}), '
-              f'{time.perf_counter() - start:.0f} s', file=sys.stderr,
-              flush=True)
-    return times
-
-
-def paired(times: Dict[str, List[float]],
-           ratio: Callable[[Dict[str, float]], float]) -> float:
-    """Median over rounds of ``ratio`` of that round's step times."""
-    rounds = len(next(iter(times.values())))
-    return statistics.median(
-        ratio({arm: values[i]
-               for arm, values in times.items()}) for i in range(rounds))
-
-
-def arm_stats(values: List[float], batch: int) -> dict:
-    """Median, min and max step time of one arm, and its images/s."""
-    median = statistics.median(values)
-    return dict(
-        median_s=median,
-        min_s=min(values),
-        max_s=max(values),
-        images_per_s=batch / median)
-
-
-def summarise(times: Dict[str, List[float]], batch: int) -> dict:
+def summarise(times: Times, batch: int) -> dict:
     """Per-arm statistics, ratios, teacher-forward costs and targets."""
     arms = {
         arm: dict(
@@ -273,8 +55,13 @@ def summarise(times: Dict[str, List[float]], batch: int) -> dict:
         targets=targets(times))
 
 
-def targets(times: Dict[str, List[float]]) -> List[dict]:
-    """The ratios of issue 7, each with its limit."""
+def targets(times: Times) -> List[dict]:
+    """The speed targets, each ratio with its limit: a PWKD step costs at
+    most 5% over the student plus its teacher's forward at that width;
+    vanilla KD at most 3% over the bare loop and over student plus full
+    teacher forward; a 4-stage schedule at most 0.80 of KD (the FLOP
+    model gives 0.786 for R34 -> R18); a slimmable joint step at most 2x
+    a full-width step (FLOP sum 1.875)."""
     found = [
         dict(
             name=f'pwkd_w{w} / (student + teacher_forward_w{w})',
@@ -327,8 +114,7 @@ def profile_arms(arms: Dict[str, Step], names: List[str], steps: int,
         with profile(activities=activities) as prof:
             for _ in range(steps):
                 arms[name]()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
+            synchronize(device)
         events = sorted(
             prof.key_averages(),
             key=lambda e: getattr(e, time_field),
@@ -346,10 +132,10 @@ def profile_arms(arms: Dict[str, Step], names: List[str], steps: int,
 
 def run_pwkd(args: argparse.Namespace, cfgs: Dict[str, dict],
              device: torch.device, results: dict) -> None:
-    """The PWKD arms of every pair (issue 7) into ``results['pairs']``."""
+    """The PWKD arms of every pair into ``results['pairs']``."""
     for name, cfg in cfgs.items():
         arms = Bench(cfg, args).arms()
-        times = run_rounds(name, arms, args, device)
+        times = run_rounds(name, arms, args.iters, args.warmup, device)
         pair = dict(size=cfg['size'], batch=cfg['batch'],
                     **summarise(times, cfg['batch']), times_s=times)
         if args.profile:
@@ -360,25 +146,19 @@ def run_pwkd(args: argparse.Namespace, cfgs: Dict[str, dict],
 
 
 def machine(device: torch.device) -> dict:
-    if device.type == 'cuda':
-        name = torch.cuda.get_device_name(device)
-    else:
-        name = platform.processor() or platform.machine()
-        with open('/proc/cpuinfo') as cpuinfo:
-            models = [
-                line.split(':', 1)[1].strip() for line in cpuinfo
-                if line.startswith('model name')
-            ]
-        name = models[0] if models else name
+    """The machine line: cores, threads, torch, device, load average."""
+    name = (torch.cuda.get_device_name(device)
+            if device.type == 'cuda' else cpu_name())
     return dict(
         cores=os.cpu_count(),
         threads=torch.get_num_threads(),
         torch=torch.__version__,
         device=f'{device.type}: {name}',
-        load_average_start=os.getloadavg())
+        load_average_start=load_average())
 
 
 def plot(results: dict, path: str) -> None:
+    """Images/s per arm (median, min-max bars), one panel per pair."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -422,9 +202,9 @@ def parse_args(argv: List[str] = None) -> argparse.Namespace:
     parser.add_argument('--profile-steps', type=int, default=3)
     parser.add_argument(
         '--suite', choices=['pwkd', 'options'], default='pwkd',
-        help='pwkd: PWKD, KD and the student (issue 7); options: the '
-        'batched preprocessor, bf16 without loss scale and a compiled '
-        'teacher (issue 15, tools/benchmark/speed_options.py)')
+        help='pwkd: PWKD, KD and the student; options: the batched '
+        'preprocessor, bf16 without loss scale and a compiled teacher, '
+        'each against the KD step (tools/benchmark/speed_options.py)')
     parser.add_argument('--out', required=True, help='JSON results')
     parser.add_argument('--plot', help='PNG of images/s per arm')
     return parser.parse_args(argv)
@@ -447,11 +227,10 @@ def main(argv: List[str] = None) -> dict:
         for name in args.pairs or list(cfgs)
     }
     if args.suite == 'options':
-        import speed_options
         speed_options.run(args, cfgs, device, results)
     else:
         run_pwkd(args, cfgs, device, results)
-    results['machine']['load_average_end'] = os.getloadavg()
+    results['machine']['load_average_end'] = load_average()
     with open(args.out, 'w') as out:
         json.dump(results, out, indent=1)
     if args.plot and args.suite == 'pwkd':

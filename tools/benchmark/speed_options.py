@@ -1,6 +1,6 @@
-"""Issue 15's arms of ``tools/benchmark/speed.py --suite options``: what the
+"""The arms of ``tools/benchmark/speed.py --suite options``: what the
 batched preprocessor, bf16 without loss scaling and a compiled teacher
-each change, measured side by side.
+each change in a KD step, measured side by side by ``timing.py``.
 
 Two sets of interleaved rounds:
 
@@ -26,7 +26,8 @@ from typing import Callable, Dict, List
 import torch
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.structures import DataSample
-from speed import Bench, Step, arm_stats, paired, run_rounds
+from speed_arms import Bench
+from timing import Step, Times, arm_stats, paired, run_rounds
 
 from mmpwkd.models.data_preprocessors import (BatchedClsDataPreprocessor,
                                               batch_gt_label)
@@ -76,40 +77,25 @@ def preprocess_arms(batches: List[int]) -> Dict[str, Step]:
     return arms
 
 
-def _compiled_forward(bench: Bench) -> Step:
-    """The plain teacher's no-grad forward through ``torch.compile``, as
-    ``PWKDDistiller(compile_teacher=True)`` runs it."""
-    net = bench._to_device(MODELS.build(bench.cfg['teacher'])).eval()
-    net.requires_grad_(False)
-    logits = torch.compile(lambda x: net.head(net.extract_feat(x)))
-
-    @torch.no_grad()
-    def forward() -> None:
-        with torch.autocast(bench.device.type, enabled=bench.amp):
-            logits(bench.inputs)
-
-    return forward
-
-
 def kd_arms(bench: Bench) -> Dict[str, Step]:
     """The KD step with and without each change."""
     teacher = bench.cfg['teacher']
     stock = dict(type='ClsDataPreprocessor')
     return dict(
-        kd_stock=bench._train_step(
-            bench._distiller(teacher, data_preprocessor=stock)),
-        kd=bench._train_step(bench._distiller(teacher)),
-        kd_bf16=bench._train_step(bench._distiller(teacher), bf16=True),
-        kd_compiled=bench._train_step(
-            bench._distiller(teacher, compile_teacher=True)),
-        bare_kd=bench._bare_kd_step(),
-        teacher_forward=bench._teacher_forward(MODELS.build(teacher)),
-        teacher_forward_compiled=_compiled_forward(bench),
+        kd_stock=bench.training_step(
+            bench.distiller(teacher, data_preprocessor=stock)),
+        kd=bench.training_step(bench.distiller(teacher)),
+        kd_bf16=bench.training_step(bench.distiller(teacher), bf16=True),
+        kd_compiled=bench.training_step(
+            bench.distiller(teacher, compile_teacher=True)),
+        bare_kd=bench.bare_kd_step(),
+        teacher_forward=bench.teacher_forward(MODELS.build(teacher)),
+        teacher_forward_compiled=bench.teacher_forward(
+            MODELS.build(teacher), compiled=True),
     )
 
 
-def summarise_preprocess(times: Dict[str, List[float]],
-                         batches: List[int]) -> dict:
+def summarise_preprocess(times: Times, batches: List[int]) -> dict:
     """Median ms per arm and the stock / batched ratio per batch."""
     found = {}
     for batch in batches:
@@ -139,7 +125,7 @@ RATIOS = {
 }
 
 
-def summarise_kd(times: Dict[str, List[float]], batch: int) -> dict:
+def summarise_kd(times: Times, batch: int) -> dict:
     """Per-arm step statistics and the paired ratios of :data:`RATIOS`."""
     arms = {arm: arm_stats(values, batch) for arm, values in times.items()}
     ratios = {
@@ -161,17 +147,16 @@ def run(args: argparse.Namespace, cfgs: Dict[str, dict],
         results (dict): speed.py's results, filled in and returned.
     """
     batches = [8, 16, 32] if args.tiny else list(PREPROCESS_BATCHES)
-    rounds = argparse.Namespace(
-        warmup=args.warmup, iters=10 * args.iters)
-    times = run_rounds('preprocess', preprocess_arms(batches), rounds,
-                       torch.device('cpu'))
+    times = run_rounds('preprocess', preprocess_arms(batches),
+                       10 * args.iters, args.warmup, torch.device('cpu'))
     results['preprocess'] = dict(
         batches=batches,
         image_shape=[3, 8, 8],
         summary=summarise_preprocess(times, batches),
         times_s=times)
     for name, cfg in cfgs.items():
-        times = run_rounds(name, kd_arms(Bench(cfg, args)), args, device)
+        times = run_rounds(name, kd_arms(Bench(cfg, args)), args.iters,
+                           args.warmup, device)
         results['pairs'][name] = dict(
             size=cfg['size'], batch=cfg['batch'],
             **summarise_kd(times, cfg['batch']), times_s=times)

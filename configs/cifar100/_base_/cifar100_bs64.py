@@ -4,7 +4,7 @@
 # under data/cifar100 (see this folder's README.md).
 _base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
 
-# mmpretrain's preprocessor with batched labels (issue 15): same outputs,
+# mmpretrain's preprocessor with batched labels: same outputs,
 # less CPU work per batch before the first kernel of a step.
 data_preprocessor = dict(type='BatchedClsDataPreprocessor')
 

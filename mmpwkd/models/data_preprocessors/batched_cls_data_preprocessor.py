@@ -3,7 +3,7 @@
 mmpretrain concatenates the samples' labels, then splits them again, formats
 each piece and re-attaches it to its ``DataSample`` (``set_gt_label``), and
 builds one-hot scores sample by sample; that Python work grows with the
-batch and runs before the first kernel of a step (issue 15). Here the
+batch and runs before the first kernel of a step. Here the
 labels are concatenated once, one-hot scores are built by one scatter, and
 a sample's ``gt_label`` is replaced only when the batch moved to another
 device (then by a view of the batched tensor). The batched label travels
