@@ -4,7 +4,8 @@ configs in ``configs/benchmark/fmnist/``, trained once and reused.
 A run is a config, a few ``--cfg-options`` and a seed. Its folder is named
 by what it trains (config, regime cell, options), so the same run asked
 for by two phases of the benchmark is trained once. A finished run leaves a
-``done`` file with its wall time; a killed one is trained again.
+``done`` file with its wall time; a killed one resumes from its last
+checkpoint.
 """
 import functools
 import json
@@ -85,7 +86,8 @@ class Run:
             sys.executable,
             str(REPO / 'tools' / 'train.py'),
             str(CONFIGS / self.config), '--work-dir',
-            str(self.folder(root)), '--cfg-options',
+            str(self.folder(root)), *resume_if_killed(self.folder(root)),
+            '--cfg-options',
             f'randomness.seed={self.seed}', *cell, *self.options, *self.extra
         ]
 
@@ -99,23 +101,33 @@ def last_checkpoint(work_dir: Path) -> Optional[Path]:
     return path if path.exists() else None
 
 
+def resume_if_killed(work_dir: Path) -> List[str]:
+    """``--resume`` where a killed run left a checkpoint: it continues
+    (a fresh run into a folder with checkpoints is refused)."""
+    return ['--resume'] if last_checkpoint(work_dir) is not None else []
+
+
 def scalars(work_dir: Path) -> List[dict]:
-    """Records of the newest run in ``work_dir`` (mmengine's scalars)."""
-    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
-    if not logs:
-        return []
-    records = []
-    for line in logs[-1].read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:  # a line still being written
-            break
-    return records
+    """Records of a run in ``work_dir`` (mmengine's scalars), over all its
+    parts: a killed run resumed writes a new log folder, and its records
+    from the last checkpoint on replace those the kill cut short."""
+    records: Dict[tuple, dict] = {}
+    for log in sorted(work_dir.glob('*/vis_data/scalars.json')):
+        for line in log.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line still being written
+                break
+            kind = 'val' if 'accuracy/top1' in record else 'train'
+            records[kind, record.get('step', record.get('iter'))] = record
+    return sorted(records.values(),
+                  key=lambda r: (r.get('iter', 0), 'accuracy/top1' in r))
 
 
 def val_history(work_dir: Path) -> List[dict]:
-    """Validation records of the newest run in ``work_dir``."""
-    return [r for r in scalars(work_dir) if 'accuracy/top1' in r]
+    """Validation records of the run in ``work_dir``, by epoch."""
+    return sorted((r for r in scalars(work_dir) if 'accuracy/top1' in r),
+                  key=lambda r: r['step'])
 
 
 def train_seconds_at(work_dir: Path) -> Dict[int, float]:
@@ -156,7 +168,7 @@ def train_once(config: str, work_dir: Path, options: Sequence[str],
         return checkpoint
     command = [sys.executable, str(REPO / 'tools' / 'train.py'),
                str(CONFIGS / config), '--work-dir', str(work_dir),
-               '--cfg-options', *options]
+               *resume_if_killed(work_dir), '--cfg-options', *options]
     print(f'==> training the {what}:\n    {" ".join(command)}', flush=True)
     seconds = execute(command, work_dir / 'train.log')
     (work_dir / 'done').write_text(f'{seconds:.1f}\n')
@@ -250,7 +262,7 @@ def _iters_per_epoch(folder: Path) -> int:
 # on the run's training data (the benchmark configs' PreciseBNEvalHook), and
 # with the statistics the checkpoint was saved with.
 SCORINGS = dict(
-    precise_bn=(), as_saved=('default_hooks.precise_bn_eval=None', ))
+    precise_bn=(), as_saved=('default_hooks.precise_bn_eval.test=False', ))
 
 
 def score_test(config: str, checkpoint: Path, folder: Path,

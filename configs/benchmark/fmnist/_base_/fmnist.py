@@ -63,8 +63,8 @@ default_hooks = dict(
     # on the run's training data: after a short run or a late LR restart
     # the running statistics lag the weights, and validation swung by tens
     # of points from one epoch to the next although the weights improved
-    # steadily. Training and checkpoints are as without it; set it to None
-    # to score with the statistics a checkpoint was saved with.
+    # steadily. Training and checkpoints are as without it; test=False
+    # (val=False) scores with the statistics a checkpoint was saved with.
     precise_bn_eval=dict(type='PreciseBNEvalHook'),
     logger=dict(interval=20),
     checkpoint=dict(interval=1, max_keep_ckpts=1, save_last=True))
