@@ -108,7 +108,10 @@ def _hint(model_keys: Set[str], ckpt_keys: Set[str],
 
 def _shape_mismatches(model: nn.Module,
                       state_dict: Mapping[str, Any]) -> List[str]:
-    own = model.state_dict()
+    own = {
+        re.sub(r'^module\.', '', key): value
+        for key, value in model.state_dict().items()
+    }
     found = []
     for key, value in state_dict.items():
         key = re.sub(r'^module\.', '', key)

@@ -121,6 +121,7 @@ def test_test_tool_stops_before_scoring(tmp_path, image_folder, monkeypatch):
 
     _save(tmp_path / 'distiller.pth', model.state_dict())
     out = tmp_path / 'metrics.json'
-    monkeypatch.setattr(sys, 'argv', sys.argv + ['--out', str(out)])
+    monkeypatch.setattr(
+        sys, 'argv', sys.argv + ['--out', str(out), '--out-item', 'metrics'])
     _test_tool().main()
     assert 'accuracy/top1' in out.read_text()
