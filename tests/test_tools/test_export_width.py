@@ -135,3 +135,37 @@ def test_broken_checkpoints_are_named(tmp_path: Path):
             _load_tool().main([str(config), str(path), '--width', '0.5',
                                '--out', str(out)])
         assert not out.exists()
+
+
+def test_cifar_vgg13_exports_and_wrn_says_why_not(tmp_path: Path):
+    """The CIFAR-100 VGG13 teacher narrows its arch channel lists; WRN40-2
+    has no width knob and is refused, naming the backbones that export."""
+    register_all_modules()
+    configs = REPO / 'configs' / 'cifar100'
+    config = configs / 'slimmable_vgg13_1xb64_cifar100.py'
+    model = MODELS.build(Config.fromfile(config).model).eval()
+    checkpoint = tmp_path / 'vgg13.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    out = tmp_path / 'w0.5'
+    _load_tool().main([str(config), str(checkpoint), '--width', '0.5',
+                       '--out', str(out)])
+    plain_cfg = Config.fromfile(out / 'config.py')
+    assert plain_cfg.model.backbone.arch == [[32, 32], [64, 64], [128, 128],
+                                             [256, 256], [256, 256]]
+    plain = MMPRETRAIN_MODELS.build(plain_cfg.model).eval()
+    plain.load_state_dict(
+        torch.load(out / 'model.pth', weights_only=True)['state_dict'],
+        strict=True)
+    inputs = torch.randn(2, 3, 32, 32)
+    with torch.no_grad(), model.width(0.5):
+        expected = model(inputs)
+        torch.testing.assert_close(plain(inputs), expected)
+    assert expected.abs().max() > 0
+
+    config = configs / 'slimmable_wrn40-2_1xb64_cifar100.py'
+    model = MODELS.build(Config.fromfile(config).model)
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    with pytest.raises(SystemExit,
+                       match='CIFARWideResNet has no plain config.*CIFARVGG'):
+        _load_tool().main([str(config), str(checkpoint), '--width', '0.5',
+                           '--out', str(tmp_path / 'wrn')])

@@ -32,7 +32,13 @@ TOOL = 'export_width'
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Export one width of a slimmable classifier')
+        description='Export one width of a slimmable classifier as a plain '
+        'mmpretrain classifier. Backbones with width knobs export: the '
+        'ResNet family, ResNeXt, MobileNetV2, and the CIFAR ResNets, VGGs '
+        '(VGG8/VGG13) and MobileNetV2; CIFARWideResNet (WRN40-2, WRN16-2) '
+        'cannot (its 16-channel stem and integer widen_factor have no '
+        'narrower setting): its widths run only inside the slimmable '
+        'model.')
     parser.add_argument('config', help='config of the slimmable classifier')
     parser.add_argument('checkpoint', help='its checkpoint')
     parser.add_argument(
