@@ -10,6 +10,7 @@ how; :func:`non_finite_keys` finds the NaN/Inf tensors that an export or a
 teacher must not carry on.
 """
 import os.path as osp
+import pickle
 import re
 from typing import Any, Iterable, List, Mapping, Optional, Set
 
@@ -37,8 +38,8 @@ def read_checkpoint(filename: str) -> Any:
 
     Raises:
         FileNotFoundError: If a local ``filename`` does not exist.
-        ValueError: If it is empty, truncated, corrupt or not loadable with
-            ``weights_only=True``.
+        ValueError: If it is empty, truncated or corrupt.
+        pickle.UnpicklingError: If it holds objects other than weights.
     """
     local = '://' not in filename
     if local and not osp.isfile(filename):
@@ -50,11 +51,15 @@ def read_checkpoint(filename: str) -> Any:
         return CheckpointLoader.load_checkpoint(filename, 'cpu')
     except Exception as error:  # truncated, corrupt or unsafe pickle
         size = f'{osp.getsize(filename)} bytes: ' if local else ''
-        raise ValueError(
+        message = (
             f'checkpoint {filename!r} cannot be loaded with '
             f'weights_only=True ({size}a truncated or corrupt file, or one '
             'holding objects other than weights, which could run code): '
-            f'{type(error).__name__}: {error}') from error
+            f'{type(error).__name__}: {error}')
+        # An unsafe pickle keeps its type, which callers may catch.
+        kind = pickle.UnpicklingError if isinstance(
+            error, pickle.UnpicklingError) else ValueError
+        raise kind(message) from error
 
 
 def non_finite_keys(state_dict: Mapping[str, Any]) -> List[str]:

@@ -19,6 +19,7 @@ written. Both files are written atomically and never over the inputs.
 """
 import argparse
 import copy
+import pickle
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Sequence
@@ -71,8 +72,8 @@ def load_checkpoint_safely(path: str) -> dict:
 
     Raises:
         FileNotFoundError: If ``path`` is not a file.
-        ValueError: If the file is empty, cannot be unpickled safely, or
-            holds no dict.
+        ValueError: If the file is empty or corrupt, or holds no dict.
+        pickle.UnpicklingError: If it cannot be unpickled safely.
     """
     checkpoint = read_checkpoint(path)
     if not isinstance(checkpoint, dict):
@@ -215,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         student = extract_student(checkpoint, args.checkpoint)
         cfg = student_config(_source_config(args, checkpoint))
         _check_loads(cfg, student['state_dict'])
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, pickle.UnpicklingError) as error:
         raise SystemExit(f'{TOOL}: {error}') from error
     save_config(cfg, out_config)
     save_weights(student, out)
