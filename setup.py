@@ -7,8 +7,9 @@ from setuptools import find_packages, setup
 
 # What an OpenMMLab package carries under <package>/.mim so that a user who
 # installs it without cloning finds its configs and tools (mim train mmpwkd
-# CONFIG looks there).
-MIM_FILES = ('configs', 'tools', 'model-index.yml')
+# CONFIG looks there), and the checkpoints that configs name relative to
+# themselves (the Fashion-MNIST teacher, 1.3 MB).
+MIM_FILES = ('configs', 'tools', 'checkpoints', 'model-index.yml')
 
 
 def parse_requirements(path: str) -> list:

@@ -25,6 +25,8 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .config_text import without_config_code
+
 __all__ = [
     'load_local_checkpoint', 'load_url_weights_only',
     'register_checkpoint_safe_globals', 'safe_getattr'
@@ -125,10 +127,10 @@ def load_url_weights_only(url: str,
     if weights_only is not True:
         raise ValueError('mmpwkd loads checkpoints from URLs with '
                          f'weights_only=True only, got {weights_only!r}')
-    return torch.hub.load_state_dict_from_url(
+    return without_config_code(torch.hub.load_state_dict_from_url(
         url, model_dir=model_dir, map_location=map_location,
         progress=progress, check_hash=check_hash, file_name=file_name,
-        weights_only=True)
+        weights_only=True))
 
 
 def load_local_checkpoint(filename: str,
@@ -148,4 +150,5 @@ def load_local_checkpoint(filename: str,
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=True)
+    return without_config_code(
+        torch.load(filename, map_location=map_location, weights_only=True))

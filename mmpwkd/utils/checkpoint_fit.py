@@ -1,20 +1,81 @@
 """Whether a checkpoint's weights fit a model, said before it is scored.
 
-mmengine loads a checkpoint whose keys do not fit the model with a log
-warning and scores the untouched weights: an extracted student under the
-distiller config tests at chance and exits 0. :func:`check_checkpoint_fits`
-makes any missing or unexpected key an error that names the keys and, where
-it can tell, the config that fits.
+mmengine loads a checkpoint whose keys or shapes do not fit the model with
+a log warning and scores the untouched weights: an extracted student under
+the distiller config tests at chance and exits 0.
+:func:`check_checkpoint_fits` makes any missing or unexpected key, and any
+tensor of another shape, an error that names them and, where it can tell,
+the config that fits. :func:`read_checkpoint` says which file is broken and
+how; :func:`non_finite_keys` finds the NaN/Inf tensors that an export or a
+teacher must not carry on.
 """
+import os.path as osp
+import pickle
 import re
-from typing import Iterable, List, Optional, Set
+from typing import Any, Iterable, List, Mapping, Optional, Set
 
 import torch.nn as nn
+from torch import Tensor
 from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 
+__all__ = ['check_checkpoint_fits', 'non_finite_keys', 'read_checkpoint']
+
 DISTILLER_PARTS = ('student.', 'teacher.')
 SHOWN = 5
+
+
+def read_checkpoint(filename: str) -> Any:
+    """Load ``filename`` through mmengine's loaders (``weights_only=True``
+    for every scheme, see :mod:`.checkpoint`), naming the file and what is
+    wrong with it when it cannot be read.
+
+    Args:
+        filename (str): A checkpoint path or URL.
+
+    Returns:
+        Any: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: If a local ``filename`` does not exist.
+        ValueError: If it is empty, truncated or corrupt.
+        pickle.UnpicklingError: If it holds objects other than weights.
+    """
+    local = '://' not in filename
+    if local and not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename!r}: no such file')
+    if local and osp.getsize(filename) == 0:
+        raise ValueError(f'checkpoint {filename!r} is empty (0 bytes): an '
+                         'interrupted copy or save?')
+    try:
+        return CheckpointLoader.load_checkpoint(filename, 'cpu')
+    except Exception as error:  # truncated, corrupt or unsafe pickle
+        size = f'{osp.getsize(filename)} bytes: ' if local else ''
+        message = (
+            f'checkpoint {filename!r} cannot be loaded with '
+            f'weights_only=True ({size}a truncated or corrupt file, or one '
+            'holding objects other than weights, which could run code): '
+            f'{type(error).__name__}: {error}')
+        # An unsafe pickle keeps its type, which callers may catch.
+        kind = pickle.UnpicklingError if isinstance(
+            error, pickle.UnpicklingError) else ValueError
+        raise kind(message) from error
+
+
+def non_finite_keys(state_dict: Mapping[str, Any]) -> List[str]:
+    """Keys of floating-point tensors that hold a NaN or an Inf.
+
+    Args:
+        state_dict (Mapping[str, Any]): Weights; non-tensors are skipped.
+
+    Returns:
+        list[str]: The keys, in order.
+    """
+    return [
+        key for key, value in state_dict.items()
+        if isinstance(value, Tensor) and value.is_floating_point()
+        and not bool(value.isfinite().all())
+    ]
 
 
 def _keys(state_dict: Iterable[str]) -> Set[str]:
@@ -50,9 +111,25 @@ def _hint(model_keys: Set[str], ckpt_keys: Set[str],
     return ' '.join(hints)
 
 
+def _shape_mismatches(model: nn.Module,
+                      state_dict: Mapping[str, Any]) -> List[str]:
+    own = {
+        re.sub(r'^module\.', '', key): value
+        for key, value in model.state_dict().items()
+    }
+    found = []
+    for key, value in state_dict.items():
+        key = re.sub(r'^module\.', '', key)
+        if key in own and isinstance(value, Tensor) and (
+                value.shape != own[key].shape):
+            found.append(f'{key}: checkpoint {tuple(value.shape)}, model '
+                         f'{tuple(own[key].shape)}')
+    return found
+
+
 def check_checkpoint_fits(model: nn.Module, filename: str) -> None:
-    """Raise if ``filename``'s weights miss keys of ``model`` or hold keys
-    it does not have.
+    """Raise if ``filename``'s weights miss keys of ``model``, hold keys
+    it does not have, or hold tensors of other shapes.
 
     Args:
         model (nn.Module): The model to be scored (wrapped or not).
@@ -60,11 +137,12 @@ def check_checkpoint_fits(model: nn.Module, filename: str) -> None:
 
     Raises:
         ValueError: Naming the missing and unexpected keys and, where the
-            keys tell, the kind of config the checkpoint fits.
+            keys tell, the kind of config the checkpoint fits; or naming the
+            tensors of other shapes with both shapes.
     """
     if is_model_wrapper(model):
         model = model.module
-    checkpoint = CheckpointLoader.load_checkpoint(filename, 'cpu')
+    checkpoint = read_checkpoint(filename)
     state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(
         checkpoint, dict) else None
     if not isinstance(state_dict, dict):
@@ -74,6 +152,13 @@ def check_checkpoint_fits(model: nn.Module, filename: str) -> None:
     model_keys, ckpt_keys = _keys(model.state_dict()), _keys(state_dict)
     missing, unexpected = model_keys - ckpt_keys, ckpt_keys - model_keys
     if not missing and not unexpected:
+        mismatches = _shape_mismatches(model, state_dict)
+        if mismatches:
+            raise ValueError(
+                f'checkpoint={filename!r} does not fit the config\'s model '
+                f'{type(model).__name__}: {len(mismatches)} tensors differ '
+                f'in shape: {"; ".join(mismatches[:SHOWN])}'
+                f'{" and more" if len(mismatches) > SHOWN else ""}')
         return
     run = checkpoint.get('meta', {}).get('run') or {}
     raise ValueError(

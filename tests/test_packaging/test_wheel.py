@@ -1,6 +1,7 @@
-"""A built wheel carries the configs and tools under ``mmpwkd/.mim``, as
-OpenMMLab packages do, so that an installed mmpwkd finds its configs
-without a clone (``mim train mmpwkd CONFIG`` looks there)."""
+"""A built wheel carries the configs, tools and shipped checkpoints under
+``mmpwkd/.mim``, as OpenMMLab packages do, so that an installed mmpwkd finds
+its configs, and the checkpoints they name, without a clone (``mim train
+mmpwkd CONFIG`` looks there)."""
 import os
 import shutil
 import subprocess
@@ -12,7 +13,8 @@ from conftest import REPO
 
 # What setup.py reads or packs; a copy keeps build/ and .mim out of the repo.
 SOURCES = ('setup.py', 'pyproject.toml', 'MANIFEST.in', 'README.md',
-           'requirements', 'mmpwkd', 'configs', 'tools', 'model-index.yml')
+           'requirements', 'mmpwkd', 'configs', 'tools', 'checkpoints',
+           'model-index.yml')
 CONFIG = 'pwkd/r34_r18_in1k.py'
 
 # Run from the installed copy only: mim's lookup, then mmengine's loader.
@@ -30,6 +32,25 @@ print([str(p.relative_to(root)) for p in found])
 print(cfg.model.type, cfg.model.teacher.type)
 print((root / '.mim' / 'tools' / 'train.py').is_file())
 """
+
+# The Fashion-MNIST PWKD config of the installed copy builds: its teacher
+# checkpoint is found inside the package and loads.
+BUILD_FMNIST = """
+from pathlib import Path
+from mmengine.config import Config
+from mmengine.utils import get_installed_path
+from mmpwkd.registry import MODELS
+from mmpwkd.utils import register_all_modules
+
+root = Path(get_installed_path('mmpwkd'))
+cfg = Config.fromfile(str(root / '.mim' / 'configs' / '{config}'))
+register_all_modules()
+model = MODELS.build(cfg.model)
+print(Path(cfg.model.teacher_ckpt).resolve())
+print(type(model).__name__)
+"""
+FMNIST_PWKD = ('benchmark/fmnist/'
+               'pwkd-kd_resnet20_resnet8_1xb128_fmnist-student.py')
 
 
 def _copy_sources(target: Path) -> None:
@@ -78,3 +99,12 @@ def test_wheel_carries_configs_and_tools(tmp_path):
     assert f"'.mim/configs/{CONFIG}'" in found
     assert types == 'PWKDDistiller SlimmableClassifier'
     assert has_train == 'True'
+
+    shipped = 'mmpwkd/.mim/checkpoints/' \
+        'slimmable-resnet20_1xb128_fmnist-teacher.pth'
+    assert shipped in names
+    proc = _run([sys.executable, '-c',
+                 BUILD_FMNIST.format(config=FMNIST_PWKD)], tmp_path, env)
+    teacher, built = proc.stdout.strip().splitlines()[-2:]
+    assert teacher == str(site / shipped)
+    assert built == 'PWKDDistiller'

@@ -7,14 +7,20 @@ that forgets the config's default scope fails here as it would for a user
 are the real ones under the small wrappers of ``config_families``.
 """
 import json
+import os.path as osp
 import sys
+from pathlib import Path
 
+import mmpretrain
 import pytest
 import torch
 from config_families import EPOCHS, FAMILIES, SHAPES, tiny_config
 from mmengine.config import Config
 
 from conftest import REPO, python_tool, run_tool
+
+# mmpretrain's own tools/train.py and tools/test.py, which its wheel ships.
+MMPRETRAIN_TOOLS = Path(osp.dirname(mmpretrain.__file__)) / '.mim' / 'tools'
 
 
 @pytest.fixture(params=sorted(FAMILIES))
@@ -25,14 +31,14 @@ def family(request) -> str:
 def test_mmpretrain_train_runs_each_family_quietly(family, tmp_path,
                                                    image_folder,
                                                    fake_fashion_mnist):
-    """mmpretrain's tools/train.py (emulated: it is not in the pip package)
-    with no extra flag; its log has no warnings."""
+    """mmpretrain's own tools/train.py (from its wheel) with no flag but
+    the work dir; its log has no warnings."""
     config = tiny_config(family, tmp_path, image_folder, fake_fashion_mnist)
     work_dir = tmp_path / 'stock'
     proc = run_tool([
         sys.executable,
-        str(REPO / 'tests' / 'data' / 'mmpretrain_train.py'),
-        str(config),
+        str(MMPRETRAIN_TOOLS / 'train.py'),
+        str(config), '--work-dir',
         str(work_dir)
     ])
     assert (work_dir / f'epoch_{EPOCHS}.pth').is_file()
@@ -58,7 +64,8 @@ def test_our_tools_run_each_family(family, tmp_path, image_folder,
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
     metrics = tmp_path / 'metrics.json'
     run_tool(python_tool('tools/test.py', str(config), str(checkpoint),
-                         '--work-dir', str(work_dir), '--out', str(metrics)))
+                         '--work-dir', str(work_dir), '--out', str(metrics),
+                         '--out-item', 'metrics'))
     assert 'accuracy/top1' in json.loads(metrics.read_text())
 
     student = tmp_path / 'student.pth'
@@ -72,10 +79,22 @@ def test_our_tools_run_each_family(family, tmp_path, image_folder,
     student_metrics = tmp_path / 'student_metrics.json'
     run_tool(python_tool('tools/test.py', str(student.with_suffix('.py')),
                          str(student), '--work-dir', str(tmp_path / 'st'),
-                         '--out', str(student_metrics)))
+                         '--out', str(student_metrics), '--out-item',
+                         'metrics'))
     scores = json.loads(student_metrics.read_text())
     assert scores['accuracy/top1'] == json.loads(
         metrics.read_text())['accuracy/top1']
+    # mmpretrain's own test.py scores the export the same.
+    stock_metrics = tmp_path / 'stock_metrics.json'
+    run_tool([
+        sys.executable,
+        str(MMPRETRAIN_TOOLS / 'test.py'),
+        str(student.with_suffix('.py')),
+        str(student), '--work-dir',
+        str(tmp_path / 'stock_test'), '--out',
+        str(stock_metrics), '--out-item', 'metrics'
+    ])
+    assert json.loads(stock_metrics.read_text()) == scores
 
 
 def test_slimmable_tools_run_each_family(family, tmp_path):

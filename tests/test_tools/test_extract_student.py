@@ -12,7 +12,7 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
 from mmpwkd import __version__
 
-from conftest import REPO, python_tool
+from conftest import REPO, python_tool, run_tool
 from helpers import resnet_classifier
 
 TOOL = 'tools/model_converters/extract_student.py'
@@ -243,3 +243,113 @@ def test_config_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
         _load_tool().main([str(source), '--out', str(out), '--config',
                            str(plain)])
     assert not out.exists() and not out.with_suffix('.py').exists()
+
+
+def _with_meta_cfg(trained, path: Path, text: str) -> Path:
+    torch.save(dict(state_dict=trained.model.state_dict(),
+                    meta=dict(cfg=text)), path)
+    return path
+
+
+def test_config_from_meta_is_read_as_literals(trained, tmp_path):
+    from mmengine.config import Config
+    text = Config(dict(default_scope='mmpwkd', model=DISTILLER)).pretty_text
+    source = _with_meta_cfg(trained, tmp_path / 'run.pth', text)
+    out = tmp_path / 'student.pth'
+    _load_tool().main([str(source), '--out', str(out)])
+    cfg = Config.fromfile(out.with_suffix('.py'))
+    assert cfg.model.backbone.depth == STUDENT['backbone']['depth']
+
+
+def test_hostile_meta_cfg_is_never_run(trained, tmp_path):
+    """A checkpoint's meta.cfg whose first line runs a shell command: the
+    tool refuses it and the command does not run."""
+    marker = tmp_path / 'ran'
+    text = (f"ran = __import__('os').system('touch {marker}')\n"
+            f"default_scope = 'mmpwkd'\nmodel = {DISTILLER!r}\n")
+    source = _with_meta_cfg(trained, tmp_path / 'run.pth', text)
+    out = tmp_path / 'student.pth'
+    proc = subprocess.run(
+        python_tool(TOOL, str(source), '--out', str(out)),
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert not marker.exists()
+    assert not out.exists() and not out.with_suffix('.py').exists()
+    assert f'{source}:meta.cfg, line 1: ' in proc.stderr
+    assert 'never executed. Pass the config file instead' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def test_non_finite_student_weights_are_refused(trained, tmp_path):
+    state = dict(trained.model.state_dict())
+    key = next(k for k in state if k.startswith('student.backbone.'))
+    state[key] = torch.full_like(state[key], float('nan'))
+    source = tmp_path / 'nan.pth'
+    torch.save(dict(state_dict=state), source)
+    out = tmp_path / 'student.pth'
+    name = key[len('student.'):]
+    with pytest.raises(SystemExit,
+                       match=f"NaN or Inf in 1 tensors, e.g. \\['{name}'\\]"):
+        _load_tool().main([str(source), '--out', str(out), '--config',
+                           str(_write_config(tmp_path))])
+    assert not out.exists()
+
+
+def _tree_bytes(folder: Path) -> dict:
+    return {
+        path.relative_to(folder): path.read_bytes()
+        for path in sorted(folder.rglob('*')) if path.is_file()
+    }
+
+
+def _run_config(folder: Path, work_dir: str, image_folder: Path) -> Path:
+    """A distillation config as a run saves it: its work_dir, a PWKD stage
+    schedule and hook, and data to train and test on."""
+    stages = [dict(width=0.5, epochs=1), dict(width=1.0, epochs=1)]
+    loader = dict(
+        batch_size=4, num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(type='CustomDataset', data_root=str(image_folder),
+                     indices=8, pipeline=[dict(type='LoadImageFromFile'),
+                                          dict(type='PackInputs')]))
+    run = dict(
+        default_scope='mmpwkd', work_dir=work_dir, model=DISTILLER,
+        train_dataloader=loader, test_dataloader=loader,
+        test_evaluator=dict(type='Accuracy'), test_cfg=dict(),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        param_scheduler=dict(type='StageCosineLR', stages=stages),
+        custom_hooks=[dict(type='PWKDStageHook', stages=stages)],
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=1)))
+    path = folder / 'distill_run.py'
+    path.write_text(''.join(f'{k} = {v!r}\n' for k, v in run.items()))
+    return path
+
+
+def test_fine_tuning_the_export_never_touches_the_run(trained, tmp_path,
+                                                      image_folder):
+    """The exported config is a clean classifier config: training and
+    testing from it write into their own work dir, and the distillation
+    run's files stay byte-identical."""
+    from mmengine.config import Config
+    run_dir = Path(trained.work_dir)
+    config = _run_config(tmp_path, str(run_dir), image_folder)
+    out = tmp_path / 'export' / 'student.pth'
+    _load_tool().main([str(run_dir / 'epoch_1.pth'), '--out', str(out),
+                       '--config', str(config)])
+    # After the in-process export, whose log lines go to the fixture run's
+    # log file: the subprocesses below must change nothing of the run.
+    before = _tree_bytes(run_dir)
+    exported = Config.fromfile(out.with_suffix('.py'))
+    assert 'work_dir' not in exported
+    assert exported.param_scheduler['type'] == 'CosineAnnealingLR'
+    assert exported.custom_hooks == []
+
+    run_tool(python_tool('tools/train.py', str(out.with_suffix('.py')),
+                         '--cfg-options', 'train_cfg.max_epochs=1',
+                         f'load_from={out}'), cwd=tmp_path)
+    run_tool(python_tool('tools/test.py', str(out.with_suffix('.py')),
+                         str(out)), cwd=tmp_path)
+    assert (tmp_path / 'work_dirs' / 'student' / 'epoch_1.pth').is_file()
+    assert _tree_bytes(run_dir) == before

@@ -122,3 +122,35 @@ def test_active_params_slice_grouped_convs_and_private_bns(tool):
             layer.set_width(0.5)
     expected = sum(param.numel() for param in half.parameters())
     assert tool.active_params(slimmable, inputs) == expected
+
+
+def test_input_shape_comes_from_the_config(tool, tmp_path: Path, capsys):
+    """CIFAR resnet56 counts 32x32 images (126.8 MFLOPs, as its metafile
+    says), not 224x224 (6.2 GFLOPs); the size is printed."""
+    config = str(REPO / 'configs' / 'cifar100' /
+                 'slimmable_resnet56_1xb64_cifar100.py')
+    rows = tool.main([config, '--work-dir', str(tmp_path)])
+    assert rows[-1]['flops'] == pytest.approx(126.8e6, rel=2e-3)
+    report = json.loads((tmp_path / 'complexity.json').read_text())
+    assert report['input_shape'] == [32, 32]
+    assert ('Input shape: 32x32 (from test_dataloader.dataset (CIFAR100 '
+            'images))') in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('config, shape, source', [
+    ('configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py', [224, 224],
+     'test_dataloader.dataset.pipeline[2] (CenterCrop)'),
+    ('configs/benchmark/fmnist/slimmable-resnet20_1xb128_fmnist-teacher.py',
+     [28, 28], 'test_dataloader.dataset (FashionMNISTIDX images)'),
+])
+def test_config_input_shape(tool, config, shape, source):
+    from mmengine.config import Config
+    assert tool.config_input_shape(Config.fromfile(REPO / config)) == (
+        shape, source)
+
+
+def test_a_config_without_a_size_asks_for_shape(tool, tmp_path: Path):
+    config = tmp_path / 'slimmable_tiny.py'
+    config.write_text(f'model = {_resnet(8, slimmable=True)!r}\n')
+    with pytest.raises(ValueError, match='pass --shape H W'):
+        tool.main([str(config), '--work-dir', str(tmp_path)])

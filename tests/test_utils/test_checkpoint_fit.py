@@ -64,6 +64,24 @@ def test_distiller_checkpoint_under_a_classifier_config(tmp_path):
     assert 'extract_student.py' in message
 
 
+def test_tensors_of_other_shapes_are_named_with_both_shapes(tmp_path):
+    """Every key matches but the shapes do not: mmengine would warn and
+    score the untouched weights."""
+    model = _Distiller()
+    other = {
+        'student.weight': torch.zeros(5, 2),
+        'student.bias': torch.zeros(5),
+        'teacher.weight': torch.zeros(3, 2),
+        'teacher.bias': torch.zeros(3),
+    }
+    with pytest.raises(
+            ValueError,
+            match=r"does not fit the config's model _Distiller: 2 tensors "
+            r'differ in shape: student.weight: checkpoint \(5, 2\), model '
+            r'\(3, 2\); student.bias: checkpoint \(5,\), model \(3,\)$'):
+        check_checkpoint_fits(model, _save(tmp_path / 'a.pth', other))
+
+
 def test_many_keys_are_counted_not_all_listed(tmp_path):
     model = nn.Sequential(*[nn.Linear(1, 1) for _ in range(8)])
     path = _save(tmp_path / 'empty.pth', {})
@@ -103,6 +121,7 @@ def test_test_tool_stops_before_scoring(tmp_path, image_folder, monkeypatch):
 
     _save(tmp_path / 'distiller.pth', model.state_dict())
     out = tmp_path / 'metrics.json'
-    monkeypatch.setattr(sys, 'argv', sys.argv + ['--out', str(out)])
+    monkeypatch.setattr(
+        sys, 'argv', sys.argv + ['--out', str(out), '--out-item', 'metrics'])
     _test_tool().main()
     assert 'accuracy/top1' in out.read_text()

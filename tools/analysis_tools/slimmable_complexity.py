@@ -23,9 +23,12 @@ FLOPs are mmengine's count for one image: one multiply-add is one FLOP
 layers; BN, pooling and additions are not counted. The classifier head is
 included, so parameters match mmpretrain's model zoo (ResNet34: 21.8 M).
 
-Prints a table and writes ``complexity.json`` and ``complexity.md`` to the
-work dir (``--work-dir``, else the config's ``work_dir``, else
-``work_dirs/<config name>``).
+The input size comes from the config (:func:`config_input_shape`: the
+last crop or resize of the test pipeline, else the native image size of
+the data set), or from ``--shape`` as in mmpretrain's ``get_flops.py``; it
+is printed with the table. Prints a table and writes ``complexity.json``
+and ``complexity.md`` to the work dir (``--work-dir``, else the config's
+``work_dir``, else ``work_dirs/<config name>``).
 
 Example::
 
@@ -39,7 +42,7 @@ import logging
 import os.path as osp
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
@@ -63,8 +66,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--shape',
         type=int,
         nargs='+',
-        default=[224, 224],
-        help='input height and width (one value: square)')
+        help='input height and width (one value: square); defaults to the '
+        "config's test image size (its last crop or resize, else the data "
+        "set's image size)")
     parser.add_argument(
         '--work-dir', help='where complexity.json and .md are written')
     parser.add_argument(
@@ -226,6 +230,66 @@ def to_markdown(rows: Sequence[Dict[str, object]]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+# Transforms of mmpretrain whose argument is the size they output.
+SIZE_ARGS = {
+    'CenterCrop': 'crop_size',
+    'RandomCrop': 'crop_size',
+    'RandomResizedCrop': 'scale',
+    'Resize': 'scale',
+}
+# Native image sizes of the data sets whose pipelines need no resize.
+DATASET_SIZES = {
+    'CIFAR10': 32,
+    'CIFAR100': 32,
+    'MNIST': 28,
+    'FashionMNIST': 28,
+    'FashionMNISTIDX': 28,
+}
+
+
+def _hw(size: object) -> Optional[List[int]]:
+    """(H, W) of an mmpretrain size argument: an int or (W, H)."""
+    if isinstance(size, int):
+        return [size, size]
+    if isinstance(size, (list, tuple)) and len(size) == 2 and all(
+            isinstance(side, int) and side > 0 for side in size):
+        return [size[1], size[0]]
+    return None
+
+
+def config_input_shape(cfg: Config) -> Tuple[List[int], str]:
+    """The (H, W) of the images a config tests on, and where it came from.
+
+    Args:
+        cfg (Config): The config.
+
+    Returns:
+        tuple[list[int], str]: The shape and the config key it was read
+        from.
+
+    Raises:
+        ValueError: If neither the test pipeline nor the data set type
+            tells, asking for ``--shape``.
+    """
+    for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        for index, step in reversed(
+                list(enumerate(dataset.get('pipeline') or []))):
+            kind = str(step.get('type', '')).split('.')[-1]
+            shape = _hw(step.get(SIZE_ARGS.get(kind, ''), None))
+            if shape is not None:
+                return shape, (f'{loader}.dataset.pipeline[{index}] '
+                               f'({kind})')
+        kind = str(dataset.get('type', '')).split('.')[-1]
+        if kind in DATASET_SIZES and loader == 'test_dataloader':
+            size = DATASET_SIZES[kind]
+            return [size, size], f'{loader}.dataset ({kind} images)'
+    raise ValueError(
+        'slimmable_complexity: the config does not tell the input size (no '
+        'crop or resize in its pipelines, no data set of known image size); '
+        'pass --shape H W')
+
+
 def _shape(values: Sequence[int]) -> List[int]:
     if len(values) == 1:
         return [values[0], values[0]]
@@ -237,11 +301,14 @@ def _shape(values: Sequence[int]) -> List[int]:
 
 def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
     args = parse_args(argv)
-    shape = _shape(args.shape)
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if args.shape:
+        shape, source = _shape(args.shape), '--shape'
+    else:
+        shape, source = config_input_shape(cfg)
     # The types of a config resolve in its own scope: without it our
     # backbones (CIFARResNet, ...) are looked up in mmpretrain's registry.
     init_default_scope(cfg.get('default_scope', 'mmpwkd'))
@@ -258,6 +325,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict[str, object]]:
     (work_dir / 'complexity.json').write_text(json.dumps(report, indent=2))
     (work_dir / 'complexity.md').write_text(
         f'Input {shape[0]}x{shape[1]}, config `{args.config}`.\n\n{table}')
+    print(f'Input shape: {shape[0]}x{shape[1]} (from {source})')
     print(table, end='')
     print(f'Written to {work_dir}/complexity.json and complexity.md')
     return rows

@@ -7,19 +7,23 @@ everything else. Writes ``{'state_dict': ..., 'meta': ...}`` and, beside
 it, the student's config (``student.pth`` -> ``student.py``): the training
 config with the student as its model, our types scoped
 (``mmpwkd.CIFARResNet``) so that stock ``mmpretrain.get_model``,
-``init_model`` and ``ImageClassificationInferencer`` build it. The config
+``init_model`` and ``ImageClassificationInferencer`` build it. It is a
+clean classifier config (:func:`mmpwkd.utils.exported_config`): no
+``work_dir``, so fine-tuning or testing the student never writes into the
+distillation run, and no distillation hooks or stage schedules. The config
 comes from ``--config`` or from the checkpoint's own ``meta['cfg']`` (which
-mmengine's Runner saves); the weights are checked to load into it with
-``strict=True`` before anything is written. Both files are written
-atomically and never over the inputs.
+mmengine's Runner saves), read as literals and never executed
+(:func:`mmpwkd.utils.config_text.literal_config`); the weights are checked
+to be finite and to load into it with ``strict=True`` before anything is
+written. Both files are written atomically and never over the inputs.
 """
 import argparse
 import copy
+import pickle
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Sequence
 
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import Tensor
@@ -27,6 +31,8 @@ from torch import Tensor
 from mmpwkd import __version__
 from mmpwkd.utils import (check_not_input, exported_config,
                           register_all_modules, save_config, save_weights)
+from mmpwkd.utils.checkpoint_fit import non_finite_keys, read_checkpoint
+from mmpwkd.utils.config_text import literal_config
 
 TOOL = 'extract_student'
 
@@ -66,18 +72,10 @@ def load_checkpoint_safely(path: str) -> dict:
 
     Raises:
         FileNotFoundError: If ``path`` is not a file.
-        ValueError: If the file cannot be unpickled safely, or holds no dict.
+        ValueError: If the file is empty or corrupt, or holds no dict.
+        pickle.UnpicklingError: If it cannot be unpickled safely.
     """
-    if not Path(path).is_file():
-        raise FileNotFoundError(f'checkpoint {path!r}: no such file')
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # truncated, corrupt or unsafe pickle
-        raise ValueError(
-            f'checkpoint {path!r} cannot be loaded with weights_only=True '
-            '(a corrupt file, or one holding objects other than weights, '
-            f'which could run code): {type(error).__name__}: {error}'
-        ) from error
+    checkpoint = read_checkpoint(path)
     if not isinstance(checkpoint, dict):
         raise ValueError(f'checkpoint {path!r} holds a '
                          f'{type(checkpoint).__name__}, expected a dict')
@@ -148,7 +146,7 @@ def student_config(cfg: Config) -> Config:
         cfg (Config): A config whose model is a ``PWKDDistiller``.
 
     Returns:
-        Config: The student's config (``cfg`` itself, changed).
+        Config: The student's config, a new one.
 
     Raises:
         ValueError: If ``cfg.model`` has no ``student``.
@@ -162,28 +160,34 @@ def student_config(cfg: Config) -> Config:
         model['student'], 'to_dict') else dict(model['student'])
     if model.get('data_preprocessor') is not None:
         student.setdefault('data_preprocessor', model['data_preprocessor'])
-    exported_config(cfg, student)
-    cfg.pop('custom_hooks', None)
-    cfg.load_from, cfg.resume = None, False
-    return cfg
+    return exported_config(cfg, student)
 
 
 def _source_config(args: argparse.Namespace, checkpoint: Mapping) -> Config:
     if args.config is not None:
         return Config.fromfile(args.config)
-    text = (checkpoint.get('meta') or {}).get('cfg')
+    meta = checkpoint.get('meta')
+    text = meta.get('cfg') if isinstance(meta, Mapping) else None
     if not isinstance(text, str):
         raise ValueError(
             f'checkpoint {args.checkpoint!r} has no config in meta.cfg '
             '(mmengine saves one with every training checkpoint); pass '
             'the distillation config with --config')
-    return Config.fromstring(text, '.py')
+    return literal_config(text, f'{args.checkpoint}:meta.cfg')
 
 
 def _check_loads(cfg: Config, state_dict: Mapping[str, Tensor]) -> None:
-    """Build the student from ``cfg`` and load the weights strictly, so that
-    a config that does not fit them is never written."""
+    """Check that the weights are finite, build the student from ``cfg`` and
+    load them strictly, so that weights a run broke, or a config that does
+    not fit them, are never written."""
     from mmpwkd.registry import MODELS
+
+    broken = non_finite_keys(state_dict)
+    if broken:
+        raise ValueError(
+            f'the student weights hold NaN or Inf in {len(broken)} tensors, '
+            f'e.g. {broken[:5]}: a run trained into a non-finite loss; '
+            'extract an earlier checkpoint of that run')
 
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmpwkd'))
@@ -212,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         student = extract_student(checkpoint, args.checkpoint)
         cfg = student_config(_source_config(args, checkpoint))
         _check_loads(cfg, student['state_dict'])
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, pickle.UnpicklingError) as error:
         raise SystemExit(f'{TOOL}: {error}') from error
     save_config(cfg, out_config)
     save_weights(student, out)

@@ -14,6 +14,9 @@ model = dict(
         backbone=dict(type='CIFARResNet', arch='resnet20', in_channels=1),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=64)),
-    teacher_ckpt='checkpoints/slimmable-resnet20_1xb128_fmnist-teacher.pth',
+    # Relative to this file, so that the copy an installed mmpwkd carries
+    # (mmpwkd/.mim/configs/...) finds the checkpoint it ships beside it.
+    teacher_ckpt='{{ fileDirname }}/../../../checkpoints/'
+    'slimmable-resnet20_1xb128_fmnist-teacher.pth',
     student_loss_weight=0.1,
     distill_losses=dict(loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9)))

@@ -27,7 +27,7 @@ from mmpretrain.models.backbones import (MobileNetV2, ResNet, ResNet_CIFAR,
                                          SEResNet, SEResNeXt)
 from torch import nn
 
-from mmpwkd.models.backbones import CIFARMobileNetV2, CIFARResNet
+from mmpwkd.models.backbones import CIFARMobileNetV2, CIFARResNet, CIFARVGG
 from mmpwkd.registry import MODELS
 
 from .convert import ChannelTable, channel_tables_of
@@ -111,6 +111,20 @@ def _narrow_cifar_resnet(backbone: CIFARResNet, cfg: dict, width: float,
     return cfg
 
 
+def _narrow_cifar_vgg(backbone: CIFARVGG, cfg: dict, width: float,
+                      divisor: int) -> dict:
+    cfg['arch'] = [[
+        scaled_channels(module.out_channels, width, divisor)
+        for name, module in getattr(backbone, stage).named_children()
+        if name.startswith('conv')
+    ] for stage in _cifar_vgg_stages(backbone)]
+    return cfg
+
+
+def _cifar_vgg_stages(backbone: CIFARVGG) -> Sequence[str]:
+    return tuple(f'layer{index}' for index in range(1, 6))
+
+
 def _cifar_resnet_stages(backbone: CIFARResNet) -> Sequence[str]:
     return ('layer1', 'layer2', 'layer3')
 
@@ -135,6 +149,7 @@ NARROWABLE_BACKBONES: Dict[type, NarrowingSpec] = {
     SEResNeXt: _RESNEXT,
     MobileNetV2: NarrowingSpec(_narrow_mobilenet_v2, attrgetter('layers')),
     CIFARResNet: NarrowingSpec(_narrow_cifar_resnet, _cifar_resnet_stages),
+    CIFARVGG: NarrowingSpec(_narrow_cifar_vgg, _cifar_vgg_stages),
     CIFARMobileNetV2: NarrowingSpec(_narrow_cifar_mobilenet_v2,
                                      _cifar_mobilenet_v2_stages),
 }
