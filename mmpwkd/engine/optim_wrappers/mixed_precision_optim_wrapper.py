@@ -4,7 +4,7 @@ mmengine's ``AmpOptimWrapper`` scales the loss with a ``GradScaler`` for
 every dtype. Loss scaling exists because float16's exponent range lets small
 gradients underflow to zero; bfloat16 has float32's exponent range, so the
 scaler only costs time: scale, unscale, an inf/NaN check and the host-device
-sync that reads it, every step (issue 15). This wrapper autocasts to
+sync that reads it, every step. This wrapper autocasts to
 bfloat16 and steps the optimizer directly; float16 keeps mmengine's scaler.
 """
 from typing import Optional, Union
@@ -66,7 +66,6 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
             OptimWrapper.__init__(self, **kwargs)
             self.cast_dtype = cast_dtype
             self.loss_scaler = None
-            self._scale_update_param = None
             return
         device = get_device()
         if device not in _SCALER_DEVICES:
