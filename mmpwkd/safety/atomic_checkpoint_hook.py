@@ -99,7 +99,11 @@ class AtomicCheckpointHook(CheckpointHook):
         self.work_dir_lock = WorkDirLock(self.out_dir)
         self.work_dir_lock.acquire()
         if not (runner.cfg.get('resume', False) or self.allow_overwrite):
-            self._refuse_to_overwrite()
+            try:
+                self._refuse_to_overwrite()
+            except RuntimeError:
+                self.after_run(runner)
+                raise
 
     def _refuse_to_overwrite(self) -> None:
         found = sorted(
