@@ -54,7 +54,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--no-persistent-workers',
         action='store_true',
-        help='disable persistent_workers in the dataloaders')
+        help='disable persistent_workers in every dataloader (training '
+        'workers are not persistent unless the config says so, so that a '
+        'resumed run draws what the uninterrupted run drew)')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -66,8 +68,14 @@ def _set_dataloader_defaults(cfg: Config, args: argparse.Namespace) -> None:
             continue
         workers = loader.get('num_workers', 0) > 0
         loader.setdefault('pin_memory', torch.cuda.is_available())
-        loader.setdefault('persistent_workers',
-                          workers and not args.no_persistent_workers)
+        # Training workers start afresh each epoch, seeded as mmengine seeds
+        # them (the run's seed, rank and worker id), so a resumed run's
+        # workers draw what the uninterrupted run's drew; persistent ones
+        # would carry their random states across epochs, which no
+        # checkpoint holds.
+        loader.setdefault(
+            'persistent_workers', workers and field != 'train_dataloader'
+            and not args.no_persistent_workers)
         loader.setdefault('collate_fn', dict(type='default_collate'))
         if args.no_pin_memory:
             loader['pin_memory'] = False
