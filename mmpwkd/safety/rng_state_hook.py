@@ -71,6 +71,7 @@ class _SkipWithoutDrawing:
         set_rng_state(state)
         self._skip -= 1
         if self._skip == 0:
+            # The loop's public iterator, handed back (see before_train_epoch).
             self._loop.dataloader_iterator = self._iterator
         return batch
 
@@ -150,5 +151,9 @@ class RNGStateHook(Hook):
         # consumed batches.
         if (self._restored and isinstance(loop, IterBasedTrainLoop)
                 and loop.iter > 0):
+            # mmengine 0.10.7's IterBasedTrainLoop.run skips the consumed
+            # batches by loading them after the random states were restored,
+            # so the skip would draw from them; it has no public option to
+            # skip otherwise, so the skip goes through this wrapper.
             loop.dataloader_iterator = _SkipWithoutDrawing(loop, loop.iter)
         self._restored = False
