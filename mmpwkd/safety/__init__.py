@@ -2,8 +2,10 @@
 training on silently wrong inputs, apart from the distillation method.
 
 Switched on in one place, ``configs/_base_/safety.py`` (inherited by every
-config through ``configs/_base_/default_runtime.py``); each part can be
-turned off or configured there by its key in ``default_hooks``.
+config through ``configs/_base_/default_runtime.py``); each hook can be
+turned off or configured there by its key in ``default_hooks``. The hooks
+live in :mod:`mmpwkd.safety.hooks`; this package itself stays light, since
+``import mmpwkd`` (which every tool does first) switches on safe loading.
 
 - :class:`AtomicCheckpointHook` with :class:`AtomicLocalBackend`: a kill at
   any moment leaves a resumable work dir; one run per work dir
@@ -21,16 +23,8 @@ turned off or configured there by its key in ``default_hooks``.
 from .atomic_file import AtomicLocalBackend, atomic_write
 from .safe_loading import register_safe_loading, safe_getattr
 from .work_dir_lock import WorkDirLock
-from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .input_channels_hook import InputChannelsHook
-from .non_finite_loss_hook import NonFiniteLossHook
-from .num_classes_hook import NumClassesHook
-from .rng_state_hook import RNGStateHook
-from .run_fingerprint_hook import RunFingerprintHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'AtomicLocalBackend', 'InputChannelsHook',
-    'NonFiniteLossHook', 'NumClassesHook', 'RNGStateHook',
-    'RunFingerprintHook', 'WorkDirLock', 'atomic_write',
+    'AtomicLocalBackend', 'WorkDirLock', 'atomic_write',
     'register_safe_loading', 'safe_getattr'
 ]

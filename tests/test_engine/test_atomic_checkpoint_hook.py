@@ -15,7 +15,8 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 
-from mmpwkd.safety import AtomicCheckpointHook, AtomicLocalBackend
+from mmpwkd.safety import AtomicLocalBackend
+from mmpwkd.safety.hooks import AtomicCheckpointHook
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils import register_all_modules
 

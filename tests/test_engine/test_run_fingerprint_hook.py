@@ -6,8 +6,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmpwkd.safety.run_fingerprint_hook import (RunFingerprintHook,
-                                                model_fingerprint)
+from mmpwkd.safety.hooks.run_fingerprint_hook import (RunFingerprintHook,
+                                                      model_fingerprint)
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils import register_all_modules
 

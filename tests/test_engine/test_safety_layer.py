@@ -5,7 +5,7 @@ import re
 from mmengine.config import Config
 from mmpretrain.engine.hooks import ClassNumCheckHook
 
-import mmpwkd.safety
+import mmpwkd.safety.hooks
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils import register_all_modules
 
@@ -26,9 +26,22 @@ def test_the_fragment_switches_on_every_hook_of_the_package():
     hooks = Config.fromfile(FRAGMENT).default_hooks
     for key, name in SAFETY_HOOKS.items():
         hook = HOOKS.build(hooks[key])
-        assert type(hook) is getattr(mmpwkd.safety, name)
-        assert type(hook).__module__.startswith('mmpwkd.safety.')
+        assert type(hook) is getattr(mmpwkd.safety.hooks, name)
     assert hooks.checkpoint.backend_args == dict(backend='atomic_local')
+
+
+def test_import_mmpwkd_stays_light():
+    """Every tool imports mmpwkd first (safe loading); that must not import
+    mmpretrain's models, whose import prints warnings before a tool's own
+    first line."""
+    import subprocess
+    import sys
+    code = ('import sys, mmpwkd; '
+            'print(sorted(m for m in sys.modules if m.startswith('
+            '("mmpretrain.models", "mmpwkd.safety.hooks"))))')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, cwd=REPO, check=True)
+    assert proc.stdout.strip() == '[]'
 
 
 def test_no_other_config_or_tool_switches_them_on():

@@ -25,8 +25,8 @@ from mmengine.hooks import CheckpointHook
 
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils.arg_checks import check_bool
-from .atomic_file import atomic_write
-from .work_dir_lock import WorkDirLock
+from ..atomic_file import atomic_write
+from ..work_dir_lock import WorkDirLock
 
 DATA_BATCH = Optional[dict]
 
