@@ -8,12 +8,12 @@ to its end, and records its PID next to it. The operating system drops the
 lock when its holder dies, so a killed run never leaves a folder locked.
 
 Dataloader workers are forked from the main process after it took the lock.
-``filelock`` closes the lock's descriptor in forked children, so a worker
-orphaned by a SIGKILL of the main process does not keep the lock. Should a
-leftover process still hold it (an older ``filelock``), a new run that finds
-the recorded holder dead waits for it to let go instead of calling the dead
-run still going, and if it must give up its message says which PID to look
-for.
+``filelock`` (4.3.1 is tested) closes the lock's descriptor in forked
+children, so a worker orphaned by a SIGKILL of the main process does not keep
+the lock. Should a leftover process still hold it (another ``filelock``
+version), a new run that finds the recorded holder dead waits for it to let
+go instead of calling the dead run still going, and if it must give up, its
+message says which processes to end.
 """
 import os
 import os.path as osp
