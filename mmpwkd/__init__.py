@@ -1,12 +1,11 @@
 """mmpwkd: Partial to Whole Knowledge Distillation for MMEngine/mmpretrain."""
-# Importing the backend registers 'atomic_local', the file backend that the
-# checkpoint hook of configs/_base_/default_runtime.py writes through.
-from .utils.atomic_file import AtomicLocalBackend  # noqa: F401
-from .utils.checkpoint import register_checkpoint_safe_globals
+# Importing mmpwkd (``custom_imports`` or our tools) switches on safe
+# loading, under torch's default ``weights_only=True`` and even without it,
+# and registers the 'atomic_local' file backend and the hooks that
+# configs/_base_/safety.py names.
+from .safety import register_safe_loading
 from .version import __version__
 
-# Importing mmpwkd (``custom_imports`` or our tools) makes mmengine checkpoints
-# loadable under torch's default ``weights_only=True``.
-register_checkpoint_safe_globals()
+register_safe_loading()
 
 __all__ = ['__version__']

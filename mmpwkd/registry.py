@@ -46,7 +46,7 @@ MODEL_WRAPPERS = Registry(
 HOOKS = Registry(
     'hook',
     parent=MMPRETRAIN_HOOKS,
-    locations=['mmpwkd.engine', 'mmpretrain.engine'])
+    locations=['mmpwkd.engine', 'mmpwkd.safety.hooks', 'mmpretrain.engine'])
 LOOPS = Registry(
     'loop',
     parent=MMPRETRAIN_LOOPS,

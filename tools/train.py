@@ -1,9 +1,16 @@
-"""Train a model (slimmable teacher, PWKD or KD student) from a config."""
+"""Train a model (slimmable teacher, PWKD or KD student) from a config.
+
+The config's hooks are the run's hooks: the run-safety layer comes from
+``configs/_base_/safety.py``; this tool adds a hook only for a flag that says
+so in its help (``--channels-last``), and the config it dumps into the work
+dir records every change its flags made.
+"""
 import argparse
 
 from mmengine.config import Config
 
-from mmpwkd.utils.cli import add_common_args, build_runner, existing_file
+from mmpwkd.utils.cli import (add_common_args, build_runner,
+                              empty_datasets_named, existing_file)
 from mmpwkd.utils.dist import shutdown_distributed
 
 
@@ -24,12 +31,14 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='automatic mixed precision: float16 with loss scaling (GPU), '
         'or bfloat16 without (GPU or CPU) with --cfg-options '
-        'optim_wrapper.dtype=bfloat16')
+        'optim_wrapper.dtype=bfloat16 (sets optim_wrapper.type='
+        'MixedPrecisionOptimWrapper, loss_scale=dynamic)')
     parser.add_argument(
         '--channels-last',
         action='store_true',
         help='train in the channels-last memory format (faster '
-        'convolutions with --amp on tensor-core GPUs)')
+        'convolutions with --amp on tensor-core GPUs; adds ChannelsLastHook '
+        'to custom_hooks and sets model_wrapper_cfg.channels_last=True)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -65,7 +74,8 @@ def main() -> None:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr') or {}, enable=True)
-    build_runner(cfg, args).train()
+    with empty_datasets_named(cfg):
+        build_runner(cfg, args).train()
     shutdown_distributed()
 
 

@@ -1,12 +1,9 @@
-from .hooks import (AtomicCheckpointHook, ChannelsLastHook, DistillWarmupHook,
-                    InputChannelsHook, NonFiniteLossHook, PWKDStageHook,
-                    RNGStateHook)
+from .hooks import ChannelsLastHook, DistillWarmupHook, PWKDStageHook
 from .model_wrappers import DeviceAwareDDP
 from .optim_wrappers import MixedPrecisionOptimWrapper
 from .schedulers import StageCosineLR
 
 __all__ = [
-    'AtomicCheckpointHook', 'ChannelsLastHook', 'DeviceAwareDDP',
-    'DistillWarmupHook', 'InputChannelsHook', 'MixedPrecisionOptimWrapper',
-    'NonFiniteLossHook', 'PWKDStageHook', 'RNGStateHook', 'StageCosineLR'
+    'ChannelsLastHook', 'DeviceAwareDDP', 'DistillWarmupHook',
+    'MixedPrecisionOptimWrapper', 'PWKDStageHook', 'StageCosineLR'
 ]

@@ -18,7 +18,7 @@ from typing import Any, List, Mapping, Union
 import torch
 from mmengine.config import Config
 
-from .atomic_file import atomic_write
+from mmpwkd.safety.atomic_file import atomic_write
 
 __all__ = [
     'check_not_input', 'exported_config', 'plain_evaluator', 'plain_schedule',

@@ -18,6 +18,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmpwkd.engine  # noqa: F401
     import mmpwkd.evaluation  # noqa: F401
     import mmpwkd.models  # noqa: F401
+    import mmpwkd.safety.hooks  # noqa: F401
 
     if not init_default_scope:
         return

@@ -15,9 +15,10 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 
-from mmpwkd.engine import AtomicCheckpointHook
+from mmpwkd.safety import AtomicLocalBackend
+from mmpwkd.safety.hooks import AtomicCheckpointHook
 from mmpwkd.registry import HOOKS
-from mmpwkd.utils import AtomicLocalBackend, register_all_modules
+from mmpwkd.utils import register_all_modules
 
 from conftest import REPO, python_tool, run_tool
 
@@ -43,6 +44,8 @@ def _fake_runner(work_dir: Path, epoch: int) -> SimpleNamespace:
         work_dir=str(work_dir),
         epoch=epoch,
         iter=epoch,
+        max_epochs=3,
+        cfg=Config(dict(resume=False)),
         logger=logging.getLogger('test_atomic_checkpoint_hook'),
         message_hub=MessageHub.get_instance('test_atomic_checkpoint_hook'))
 
@@ -53,6 +56,12 @@ def test_default_runtime_uses_the_atomic_hook_and_backend():
     assert isinstance(hook, AtomicCheckpointHook)
     assert hook.backend_args == dict(backend='atomic_local')
     assert hook.max_keep_ckpts == -1
+
+
+def _visible(folder) -> List[str]:
+    """The files of ``folder`` but the hidden ones (the work dir's lock)."""
+    return sorted(name for name in os.listdir(folder)
+                  if not name.startswith('.'))
 
 
 def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
@@ -67,7 +76,7 @@ def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
 
     def save_checkpoint(out_dir: str, filename: str, *args, **kwargs):
         # What a kill at this moment would leave behind.
-        seen.append((sorted(os.listdir(out_dir)),
+        seen.append((_visible(out_dir),
                      (tmp_path / 'last_checkpoint').read_text()
                      if (tmp_path / 'last_checkpoint').exists() else None))
         hook.file_backend.put(b'weights', os.path.join(out_dir, filename))
@@ -77,7 +86,7 @@ def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
     assert isinstance(hook.file_backend, AtomicLocalBackend)
     for epoch in range(3):
         runner.epoch = epoch
-        hook._save_checkpoint(runner)
+        hook.after_train_epoch(runner)
 
     pointer = tmp_path / 'last_checkpoint'
     assert seen == [([], None),
@@ -85,7 +94,7 @@ def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
                      str(tmp_path / 'epoch_1.pth')),
                     (['epoch_2.pth', 'last_checkpoint'],
                      str(tmp_path / 'epoch_2.pth'))]
-    assert sorted(os.listdir(tmp_path)) == ['epoch_3.pth', 'last_checkpoint']
+    assert _visible(tmp_path) == ['epoch_3.pth', 'last_checkpoint']
     assert pointer.read_text() == str(tmp_path / 'epoch_3.pth')
     assert runner.message_hub.get_info('keep_ckpt_ids') == [3]
 

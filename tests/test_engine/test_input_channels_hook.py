@@ -9,8 +9,8 @@ from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from mmpwkd.engine.hooks import InputChannelsHook
-from mmpwkd.engine.hooks.input_channels_hook import classifiers
+from mmpwkd.safety.hooks import InputChannelsHook
+from mmpwkd.safety.hooks.input_channels_hook import classifiers
 from mmpwkd.registry import HOOKS, MODELS
 from mmpwkd.utils import register_all_modules
 

@@ -14,7 +14,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from mmpwkd.engine.hooks import NonFiniteLossHook
+from mmpwkd.safety.hooks import NonFiniteLossHook
 from mmpwkd.registry import HOOKS, MODELS
 from mmpwkd.utils import register_all_modules
 

@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmpwkd.engine.hooks.num_classes_hook import dataset_num_classes
+from mmpwkd.safety.hooks.num_classes_hook import dataset_num_classes
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils import register_all_modules
 

@@ -1,6 +1,4 @@
-"""A resume refuses a checkpoint of another config or model; two runs never
-train into one work dir at once."""
-import os
+"""A resume refuses a checkpoint of another config or model."""
 from pathlib import Path
 
 import pytest
@@ -8,8 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmpwkd.engine.hooks.atomic_checkpoint_hook import _lock_folder
-from mmpwkd.engine.hooks.run_fingerprint_hook import (RunFingerprintHook,
+from mmpwkd.safety.hooks.run_fingerprint_hook import (RunFingerprintHook,
                                                       model_fingerprint)
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils import register_all_modules
@@ -116,19 +113,3 @@ def test_bad_option_is_refused_at_build():
         HOOKS.build(dict(type='RunFingerprintHook', allow_other_run='yes'))
     assert isinstance(
         HOOKS.build(dict(type='RunFingerprintHook')), RunFingerprintHook)
-
-
-def test_a_second_run_in_a_locked_work_dir_stops(tmp_path, image_folder):
-    work_dir = tmp_path / 'work'
-    work_dir.mkdir()
-    holder = _lock_folder(str(work_dir))  # as a run in another process
-    try:
-        runner = _runner(CONFIG, work_dir, image_folder, 1)
-        with pytest.raises(RuntimeError, match='is in use by another '
-                           'training run'):
-            runner.train()
-        assert not list(work_dir.glob('*.pth'))
-    finally:
-        os.close(holder)
-    _runner(CONFIG, work_dir, image_folder, 1).train()
-    assert (work_dir / 'epoch_1.pth').exists()

@@ -9,7 +9,7 @@ import pytest
 from mmengine.fileio import LocalBackend, get_file_backend
 
 import mmpwkd  # noqa: F401  (registers the 'atomic_local' backend)
-from mmpwkd.utils import AtomicLocalBackend, atomic_write
+from mmpwkd.safety import AtomicLocalBackend, atomic_write
 
 from conftest import REPO
 
@@ -18,7 +18,7 @@ from conftest import REPO
 STALLED_WRITER = """
 import sys
 from fault_hooks import stall_writes
-from mmpwkd.utils import atomic_write
+from mmpwkd.safety import atomic_write
 path, marker = sys.argv[1:]
 stall_writes('target.bin', marker)
 atomic_write(path, b'new' * 100000)

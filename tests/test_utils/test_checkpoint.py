@@ -10,7 +10,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import mmpwkd  # noqa: F401  (registers the allowlist)
-from mmpwkd.utils import safe_getattr
+from mmpwkd.safety import safe_getattr
 
 
 def _message_hub_checkpoint() -> dict:

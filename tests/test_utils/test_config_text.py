@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmpwkd.utils.config_text import literal_config
+from mmpwkd.safety.config_text import literal_config
 
 from conftest import REPO
 

@@ -155,11 +155,13 @@ def _url_schemes():
 def test_url_checkpoints_are_loaded_weights_only(tmp_path, monkeypatch,
                                                  hostile, path, cached):
     """A hostile file behind a URL (placed in torch.hub's cache under the
-    URL's file name, so no network is needed) is refused, through
+    URL's file name, so no network is needed) is refused, even with
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, through
     mmengine's own loader as ``load_from``, ``init_cfg`` and
     ``teacher_ckpt`` call it."""
     from mmengine.runner.checkpoint import CheckpointLoader
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     cache = tmp_path / 'torch' / 'hub' / 'checkpoints'
     cache.mkdir(parents=True)
     (cache / cached).write_bytes(hostile.read_bytes())
@@ -168,8 +170,49 @@ def test_url_checkpoints_are_loaded_weights_only(tmp_path, monkeypatch,
     _refused(error, hostile)
 
 
-def test_url_loader_refuses_to_unpickle_anything():
-    from mmpwkd.utils.checkpoint import load_url_weights_only
-    with pytest.raises(ValueError, match='weights_only=True only'):
-        load_url_weights_only('https://example.invalid/x.pth',
-                              weights_only=False)
+@pytest.fixture
+def zoo_name(tmp_path, monkeypatch, hostile) -> str:
+    """An ``open-mmlab://`` name that mmengine's model zoo maps to a local
+    file (a relative path in ``$MMENGINE_HOME/open_mmlab.json``): the
+    hostile checkpoint."""
+    home = tmp_path / 'mmengine_home'
+    home.mkdir()
+    (home / 'zoo.pth').write_bytes(hostile.read_bytes())
+    (home / 'open_mmlab.json').write_text('{"hostile_model": "zoo.pth"}')
+    monkeypatch.setenv('MMENGINE_HOME', str(home))
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    return 'open-mmlab://hostile_model'
+
+
+def _refused_here(error: pytest.ExceptionInfo, tmp_path: Path) -> None:
+    assert 'Weights only load failed' in str(error.value)
+    assert not (tmp_path / 'pwned').exists()
+
+
+@pytest.mark.parametrize('prefix', ['open-mmlab://', 'openmmlab://'])
+def test_zoo_name_of_a_local_file_follows_the_local_file_rule(
+        tmp_path, zoo_name, prefix):
+    """With ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` a local path is refused;
+    a model-zoo name that maps to a local file is refused the same way."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    name = zoo_name.replace('open-mmlab://', prefix)
+    with pytest.raises(pickle.UnpicklingError) as error:
+        CheckpointLoader.load_checkpoint(name, map_location='cpu')
+    _refused_here(error, tmp_path)
+
+
+def test_zoo_name_as_load_from(tmp_path, zoo_name):
+    register_all_modules()
+    runner = Runner(
+        model=dict(type='ImageClassifier', backbone=dict(
+            type='ResNet_CIFAR', depth=18, stem_channels=4,
+            base_channels=4, num_stages=1, strides=(1, ),
+            dilations=(1, ), out_indices=(0, ))),
+        work_dir=str(tmp_path / 'work'),
+        experiment_name='zoo_load_from',
+        load_from=zoo_name,
+        default_scope='mmpwkd',
+        log_level='WARNING')
+    with pytest.raises(pickle.UnpicklingError) as error:
+        runner.load_or_resume()
+    _refused_here(error, tmp_path)

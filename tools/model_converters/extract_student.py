@@ -13,7 +13,7 @@ clean classifier config (:func:`mmpwkd.utils.exported_config`): no
 distillation run, and no distillation hooks or stage schedules. The config
 comes from ``--config`` or from the checkpoint's own ``meta['cfg']`` (which
 mmengine's Runner saves), read as literals and never executed
-(:func:`mmpwkd.utils.config_text.literal_config`); the weights are checked
+(:func:`mmpwkd.safety.config_text.literal_config`); the weights are checked
 to be finite and to load into it with ``strict=True`` before anything is
 written. Both files are written atomically and never over the inputs.
 """
@@ -32,7 +32,7 @@ from mmpwkd import __version__
 from mmpwkd.utils import (check_not_input, exported_config,
                           register_all_modules, save_config, save_weights)
 from mmpwkd.utils.checkpoint_fit import non_finite_keys, read_checkpoint
-from mmpwkd.utils.config_text import literal_config
+from mmpwkd.safety.config_text import literal_config
 
 TOOL = 'extract_student'
 

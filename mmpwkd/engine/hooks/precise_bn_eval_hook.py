@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from mmpwkd.registry import HOOKS
 from mmpwkd.utils.arg_checks import check_bool, check_positive_int
-from .rng_state_hook import get_rng_state, set_rng_state
+from mmpwkd.safety.hooks.rng_state_hook import get_rng_state, set_rng_state
 
 
 @HOOKS.register_module()

@@ -66,7 +66,6 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
             OptimWrapper.__init__(self, **kwargs)
             self.cast_dtype = cast_dtype
             self.loss_scaler = None
-            self._scale_update_param = None
             return
         device = get_device()
         if device not in _SCALER_DEVICES:

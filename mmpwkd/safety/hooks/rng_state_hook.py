@@ -5,6 +5,13 @@ so a resumed run's augmentations differ from the uninterrupted run's. This
 hook stores every rank's Python, numpy and torch states in each checkpoint
 and restores them on resume.
 
+Dataloader workers draw from their own states, which mmengine seeds from the
+run's seed, rank and worker id when they start: workers that start afresh
+each epoch (``persistent_workers=False``, the default of ``tools/train.py``
+for training) draw the same in a resumed run as in the uninterrupted one.
+Persistent workers carry their states from epoch to epoch in processes that
+a checkpoint cannot capture; the hook warns before such a run starts.
+
 An iteration-based loop resumed mid-way skips the consumed batches by
 loading them (mmengine 0.10.7's ``IterBasedTrainLoop.run``), after the
 states were restored: the skipped batches' augmentations would draw from
@@ -64,8 +71,23 @@ class _SkipWithoutDrawing:
         set_rng_state(state)
         self._skip -= 1
         if self._skip == 0:
+            # The loop's public iterator, handed back (see before_train_epoch).
             self._loop.dataloader_iterator = self._iterator
         return batch
+
+
+def _warn_about_persistent_workers(runner) -> None:
+    """Persistent training workers carry their random states from epoch to
+    epoch, and no checkpoint holds them: say so before the run starts."""
+    loader = runner.train_dataloader
+    if loader.num_workers > 0 and loader.persistent_workers:
+        runner.logger.warning(
+            'train_dataloader.persistent_workers=True: the '
+            f'{loader.num_workers} dataloader workers keep their random '
+            'states across epochs, which checkpoints do not hold, so a '
+            'resumed run will draw other augmentations than the '
+            'uninterrupted run. Set train_dataloader.persistent_workers='
+            'False (the default of tools/train.py) for an exact resume.')
 
 
 @HOOKS.register_module()
@@ -105,6 +127,7 @@ class RNGStateHook(Hook):
         self._loaded = checkpoint.get('rng_states')
 
     def before_train(self, runner) -> None:
+        _warn_about_persistent_workers(runner)
         # Restored here rather than on load: a run that resumes has made
         # progress, one that loads weights to start afresh has not.
         states, self._loaded = self._loaded, None
@@ -128,5 +151,9 @@ class RNGStateHook(Hook):
         # consumed batches.
         if (self._restored and isinstance(loop, IterBasedTrainLoop)
                 and loop.iter > 0):
+            # mmengine 0.10.7's IterBasedTrainLoop.run skips the consumed
+            # batches by loading them after the random states were restored,
+            # so the skip would draw from them; it has no public option to
+            # skip otherwise, so the skip goes through this wrapper.
             loop.dataloader_iterator = _SkipWithoutDrawing(loop, loop.iter)
         self._restored = False

@@ -1,0 +1,42 @@
+"""RNGStateHook says before a run starts when its dataloader workers keep
+random states that no checkpoint can hold."""
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from mmpwkd.registry import HOOKS
+from mmpwkd.utils import register_all_modules
+
+register_all_modules()
+
+
+def _runner(workers: int, persistent: bool) -> SimpleNamespace:
+    return SimpleNamespace(
+        train_dataloader=SimpleNamespace(
+            num_workers=workers, persistent_workers=persistent),
+        logger=logging.getLogger('test_rng_state_hook'),
+        iter=0,
+        epoch=0)
+
+
+@pytest.mark.parametrize('workers, persistent, warned',
+                         [(2, True, True), (2, False, False),
+                          (0, False, False)])
+def test_persistent_training_workers_are_named_before_the_run(
+        caplog, workers, persistent, warned):
+    hook = HOOKS.build(dict(type='RNGStateHook'))
+    with caplog.at_level(logging.WARNING, logger='test_rng_state_hook'):
+        hook.before_train(_runner(workers, persistent))
+    messages = [record.getMessage() for record in caplog.records]
+    if warned:
+        assert messages == [
+            'train_dataloader.persistent_workers=True: the 2 dataloader '
+            'workers keep their random states across epochs, which '
+            'checkpoints do not hold, so a resumed run will draw other '
+            'augmentations than the uninterrupted run. Set '
+            'train_dataloader.persistent_workers=False (the default of '
+            'tools/train.py) for an exact resume.'
+        ]
+    else:
+        assert messages == []
