@@ -15,6 +15,7 @@ strictly and refuses, before the first iteration, a teacher config with
 neither, which would teach from random weights.
 """
 from collections import OrderedDict
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -23,6 +24,27 @@ from torch import Tensor, nn
 from mmpwkd.models.slimmable import widths_missing_from
 
 __all__ = ['TeacherWeights', 'load_teacher_checkpoint']
+
+
+# Our configs: in the repository, or under mmpwkd/.mim in a wheel.
+_PACKAGE = Path(__file__).resolve().parents[2]
+_CONFIG_ROOTS = (_PACKAGE.parent / 'configs', _PACKAGE / '.mim' / 'configs')
+
+
+def _made_by(path: str) -> str:
+    """The command that trains a missing ``work_dirs/<config>/...``
+    checkpoint, if one of our configs is named like its folder."""
+    folder = Path(path).parent
+    for root in _CONFIG_ROOTS:
+        found = sorted(root.rglob(f'{folder.name}.py')) if folder.name \
+            and root.is_dir() else []
+        if found:
+            config = Path('configs') / found[0].relative_to(root)
+            work_dir = ('' if folder == Path('work_dirs', folder.name) else
+                        f' --work-dir {folder}')
+            return (f'; it is made by `python tools/train.py {config}'
+                    f'{work_dir}` (train that first)')
+    return ''
 
 
 def _state_dict_of(checkpoint: object, path: str) -> Dict[str, Tensor]:
@@ -98,7 +120,8 @@ def load_teacher_checkpoint(teacher: nn.Module,
         checkpoint = CheckpointLoader.load_checkpoint(
             path, map_location='cpu')
     except FileNotFoundError as error:
-        raise ValueError(f'teacher_ckpt={path!r}: file not found') from error
+        raise ValueError(f'teacher_ckpt={path!r}: file not found'
+                         f'{_made_by(path)}') from error
     except Exception as error:  # truncated, corrupt or unsafe pickle
         raise ValueError(f'teacher_ckpt={path!r} cannot be loaded: '
                          f'{type(error).__name__}: {error}') from error

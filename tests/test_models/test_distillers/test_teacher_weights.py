@@ -105,3 +105,15 @@ def test_partial_pretrained_init_cfg_is_refused(trained_teacher):
                 16,
                 init_cfg=dict(
                     type='Pretrained', checkpoint=path, prefix='backbone')))
+
+
+def test_missing_teacher_of_ours_names_the_command_that_makes_it(tmp_path):
+    """configs/pwkd/r34_r18_in1k.py before its slimmable teacher exists."""
+    path = (tmp_path / 'work_dirs' / 'slimmable_resnet34_8xb32_in1k' /
+            'epoch_10.pth')
+    with pytest.raises(ValueError) as info:
+        distiller(resnet_classifier(34, 16), teacher_ckpt=str(path))
+    assert str(info.value).startswith(
+        f"teacher_ckpt='{path}': file not found; it is made by `python "
+        'tools/train.py configs/slimmable_teacher/'
+        f'slimmable_resnet34_8xb32_in1k.py --work-dir {path.parent}`')
