@@ -7,6 +7,7 @@ names mmpretrain's package next to ours: the first lookup imports both.
 """
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import Registry
+from mmpretrain.registry import BATCH_AUGMENTS as MMPRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as MMPRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRETRAIN_DATASETS
 from mmpretrain.registry import HOOKS as MMPRETRAIN_HOOKS
@@ -29,7 +30,7 @@ __all__ = [
     'MODELS', 'MODEL_WRAPPERS', 'HOOKS', 'LOOPS', 'DATASETS', 'DATA_SAMPLERS',
     'TRANSFORMS', 'METRICS', 'PARAM_SCHEDULERS', 'WEIGHT_INITIALIZERS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
-    'VISUALIZERS', 'VISBACKENDS'
+    'VISUALIZERS', 'VISBACKENDS', 'BATCH_AUGMENTS'
 ]
 
 MODELS = Registry(
@@ -81,6 +82,12 @@ VISBACKENDS = Registry(
     'vis_backend',
     parent=MMPRETRAIN_VISBACKENDS,
     locations=['mmpwkd.engine', 'mmpretrain.visualization'])
+# mmpretrain's Mixup / CutMix, when a config adds them to the data
+# preprocessor's batch_augments.
+BATCH_AUGMENTS = Registry(
+    'batch augment',
+    parent=MMPRETRAIN_BATCH_AUGMENTS,
+    locations=['mmpretrain.models'])
 TRANSFORMS = Registry(
     'transform',
     parent=MMPRETRAIN_TRANSFORMS,

@@ -28,7 +28,7 @@ SHAPES = dict(imagenet='32', cifar100='32', fmnist='28')
 EPOCHS = 4  # one per stage
 
 TINY_RUN = f"""
-model = dict(teacher_ckpt=None)
+model = dict(teacher_ckpt=None, allow_untrained_teacher=True)
 stages = [dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)]
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
 param_scheduler = dict(stages=stages)

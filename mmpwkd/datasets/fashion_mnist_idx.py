@@ -91,8 +91,10 @@ class FashionMNISTIDX(BaseDataset):
             or ``'test'`` (files ``t10k-*``), independent of
             ``test_mode``. Defaults to ``'train'``.
         metainfo (dict, optional): Meta information such as ``classes``;
-            labels must index into its classes. Defaults to None, which
-            uses the 10 Fashion-MNIST classes.
+            labels must index into its classes. Defaults to None: the
+            classes are named by their labels (``'0'``, ``'1'``, ...), as
+            the folder may hold any IDX data set; our Fashion-MNIST configs
+            give Fashion-MNIST's names.
         part (str, optional): A part carved from the ``'train'`` split:
             ``'val'``, ``'student'`` or ``'teacher'`` (see
             :func:`carve_parts`). Defaults to None, the whole split.
@@ -103,7 +105,9 @@ class FashionMNISTIDX(BaseDataset):
             ``pipeline``, ``indices`` (a subset), ``test_mode``.
     """
 
-    METAINFO = {'classes': FASHIONMNIST_CATEGORITES}
+    # The names the Fashion-MNIST configs give; not a default, since the
+    # IDX files of another data set fit the same reader.
+    FASHION_MNIST_CLASSES = tuple(FASHIONMNIST_CATEGORITES)
     SPLIT_FILES = {
         'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
         'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
@@ -171,6 +175,9 @@ class FashionMNISTIDX(BaseDataset):
             raise ValueError(
                 f'{image_path} holds {len(images)} images but {label_path} '
                 f'holds {len(labels)} labels; they must match.')
+        if not self._metainfo.get('classes'):
+            self._metainfo['classes'] = tuple(
+                str(label) for label in range(int(labels.max(initial=0)) + 1))
         num_classes = len(self.metainfo['classes'])
         out_of_range = np.flatnonzero(labels >= num_classes)
         if out_of_range.size:
@@ -194,19 +201,35 @@ class FashionMNISTIDX(BaseDataset):
         if self.part is not None:
             per_class = carve_parts(labels)[self.part]
             if self.per_class is not None:
-                short = [c for c, idx in enumerate(per_class)
+                names = self.metainfo['classes']
+                short = [f'{c} ({names[c]!r}): {len(idx)}'
+                         for c, idx in enumerate(per_class)
                          if len(idx) < self.per_class]
                 if short:
                     raise ValueError(
                         f'FashionMNISTIDX: per_class={self.per_class} but '
-                        f'part {self.part!r} has fewer images of classes '
-                        f'{short}.')
+                        f'part {self.part!r} has fewer images of these '
+                        f'classes (class: images): {", ".join(short)}.')
                 per_class = [idx[:self.per_class] for idx in per_class]
             indices = np.sort(np.concatenate(per_class))
         return [
             dict(img_index=int(index), gt_label=int(labels[index]))
             for index in indices
         ]
+
+    def pixel_statistics(self) -> Tuple[float, float]:
+        """Mean and standard deviation of the pixels (0-255) of this
+        dataset's images, for the data preprocessor's ``mean``/``std``.
+
+        Returns:
+            tuple[float, float]: Mean and standard deviation.
+        """
+        rows = [
+            BaseDataset.get_data_info(self, idx)['img_index']
+            for idx in range(len(self))
+        ]
+        pixels = self._images[rows].astype(np.float64)
+        return float(pixels.mean()), float(pixels.std())
 
     def get_data_info(self, idx: int) -> dict:
         """The ``idx``-th sample with its image as ``H x W x 1`` uint8.

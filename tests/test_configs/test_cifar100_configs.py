@@ -110,6 +110,7 @@ def test_config_builds_and_classifies_into_100_classes(name):
     cfg = _load(name)
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = None
+        cfg.model.allow_untrained_teacher = True
     model = MODELS.build(cfg.model).eval()
     inputs = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
@@ -284,6 +285,7 @@ def tiny_cfg(name: str, data_root: Path, work_dir: Path) -> Config:
         cfg[loader].dataset.update(data_root=str(data_root), download=False)
     cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
     cfg.model.teacher_ckpt = None
+    cfg.model.allow_untrained_teacher = True
     if cfg.get('custom_hooks'):
         stages = cfg.custom_hooks[0].stages
         for stage in stages:

@@ -76,3 +76,39 @@ def test_entry_is_complete_and_points_at_files(model):
         reference = model['Metadata'].get(role, {}).get('Config')
         if reference and _local(reference):
             assert (REPO / reference).is_file(), (role, reference)
+
+
+COLLECTIONS: List[Dict] = [collection for meta in METAFILES.values()
+                           for collection in meta['Collections']]
+
+
+def _as_mim_search_reads(metadata: Dict) -> Dict:
+    """A Metadata block as ``mim search`` (openmim 0.3.9, ``convert2df``)
+    turns it into a table row: strings are lowercased, lists are lists of
+    strings (lowercased, joined) or of inference-time dicts, other values
+    are kept as they are."""
+    row = {}
+    for key, value in metadata.items():
+        name = '_'.join(key.split()).lower()
+        if isinstance(value, str):
+            row[name] = value.lower()
+        elif isinstance(value, (list, tuple)):
+            if value and isinstance(value[0], dict):
+                continue
+            bad = [item for item in value if not isinstance(item, str)]
+            assert not bad, (f'{key}: {value!r}: mim lowercases every item '
+                             'of a list; write a string or a number')
+            row[name] = ','.join(item.lower() for item in value)
+        else:
+            row[name] = value
+    return row
+
+
+@pytest.mark.parametrize('entry', MODELS + COLLECTIONS,
+                         ids=lambda entry: entry['Name'])
+def test_mim_search_reads_the_metadata(entry):
+    row = _as_mim_search_reads(entry.get('Metadata') or {})
+    if entry in MODELS:
+        # `mim search mmpwkd --filter "flops<1e9"` compares numbers.
+        for field in ('flops', 'parameters', 'epochs', 'batch_size'):
+            assert isinstance(row[field], (int, float)), (field, row[field])

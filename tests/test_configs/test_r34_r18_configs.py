@@ -37,6 +37,7 @@ SHRINK = 8
 def _load(config: str) -> Config:
     cfg = Config.fromfile(str(REPO / config))
     cfg.model.teacher_ckpt = None
+    cfg.model.allow_untrained_teacher = True
     return cfg
 
 

@@ -64,12 +64,41 @@ def test_split_reads_its_own_files(fashion_root, fashion_arrays, split,
     np.testing.assert_array_equal(dataset.get_gt_labels(), labels)
 
 
-def test_metainfo_has_the_ten_classes(fashion_root):
-    dataset = build(data_root=str(fashion_root))
+FASHION = dict(classes=FashionMNISTIDX.FASHION_MNIST_CLASSES)
+
+
+def test_class_names_come_from_the_config(fashion_root):
+    dataset = build(data_root=str(fashion_root), metainfo=FASHION)
 
     assert len(dataset.CLASSES) == 10
     assert dataset.CLASSES[0] == 'T-shirt/top'
     assert dataset.CLASSES[9] == 'Ankle boot'
+
+
+def test_other_idx_data_is_not_named_as_fashion_mnist(fashion_root):
+    """Another data set in the same four files (labels 0..9 here): without
+    names in the config, its classes are named by their labels."""
+    dataset = build(data_root=str(fashion_root))
+
+    assert dataset.CLASSES == tuple(str(label) for label in range(10))
+
+
+def test_fashion_mnist_configs_name_their_classes_and_statistics():
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(
+        Path(__file__).parents[2] / 'configs' / 'benchmark' / 'fmnist' /
+        'resnet8_1xb128_fmnist-student.py'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.metainfo.classes == \
+            FashionMNISTIDX.FASHION_MNIST_CLASSES
+    assert cfg.data_preprocessor.mean == cfg.fashion_mnist.mean
+
+
+def test_pixel_statistics_of_the_data(fashion_root, fashion_arrays):
+    images = fashion_arrays['train'][0].astype(np.float64)
+    mean, std = build(data_root=str(fashion_root)).pixel_statistics()
+    assert mean == pytest.approx(images.mean())
+    assert std == pytest.approx(images.std())
 
 
 def test_default_root_is_debian_location():
@@ -160,7 +189,7 @@ def test_label_out_of_range(fashion_root):
     expected = (f'{labels}: 2 labels are outside [0, 10) for the 10 '
                 'classes, the first at index 1 with value 10')
     with pytest.raises(ValueError, match=re.escape(expected)):
-        build(data_root=str(fashion_root), split='test')
+        build(data_root=str(fashion_root), split='test', metainfo=FASHION)
 
 
 def test_labels_in_place_of_images(fashion_root):
@@ -240,3 +269,18 @@ def test_bad_parts_are_refused(carved_root, kwargs, match):
 def test_a_subset_larger_than_the_part_is_refused(carved_root):
     with pytest.raises(ValueError, match='per_class=3 but part'):
         build(data_root=str(carved_root), part='student', per_class=3)
+
+
+def test_a_subset_larger_than_a_class_names_it_and_its_count(tmp_path):
+    """Class 3 has half the images of the others: 1 in the student part,
+    where the others have 2."""
+    labels = np.repeat(np.arange(10), 24).astype(np.uint8)
+    labels = np.delete(labels, np.flatnonzero(labels == 3)[:12])
+    images = np.zeros((len(labels), 4, 4), np.uint8)
+    write_idx(tmp_path / 'train-images-idx3-ubyte.gz', images)
+    write_idx(tmp_path / 'train-labels-idx1-ubyte.gz', labels)
+    with pytest.raises(ValueError) as info:
+        build(data_root=str(tmp_path), part='student', per_class=2,
+              metainfo=FASHION)
+    assert str(info.value).endswith(
+        "fewer images of these classes (class: images): 3 ('Dress'): 1.")

@@ -134,7 +134,8 @@ def test_train_tool_pwkd_with_amp_and_channels_last(tmp_path,
                        'test_dataloader')
     ]
     options += [
-        'model.teacher_ckpt=None', 'train_dataloader.batch_size=16',
+        'model.teacher_ckpt=None', 'model.allow_untrained_teacher=True',
+        'train_dataloader.batch_size=16',
         'val_dataloader.batch_size=16', 'train_cfg.max_epochs=4',
         'train_cfg.val_interval=1', 'train_dataloader.dataset.per_class=1'
     ]

@@ -21,7 +21,7 @@ narrow = dict(stem_channels=8, base_channels=8)
 model = dict(
     student=dict(backbone=narrow, head=dict(in_channels=64)),
     teacher=dict(backbone=narrow, head=dict(in_channels=64)),
-    teacher_ckpt=None)
+    teacher_ckpt=None, allow_untrained_teacher=True)
 train_dataloader = dict(
     batch_size=4,
     num_workers=0,

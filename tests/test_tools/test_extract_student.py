@@ -37,6 +37,7 @@ DISTILLER = dict(
     type='PWKDDistiller',
     student=STUDENT,
     teacher=_classifier(34, 16, slimmable=True),
+    allow_untrained_teacher=True,
     data_preprocessor=dict(
         num_classes=NUM_CLASSES, mean=[127.5] * 3, std=[64.0] * 3),
     distill_losses=dict(

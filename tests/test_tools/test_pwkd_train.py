@@ -33,6 +33,7 @@ def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
         loader, sampler=dict(type='DefaultSampler', shuffle=False))
     cfg.test_dataloader = cfg.val_dataloader
     cfg.model.teacher_ckpt = None
+    cfg.model.allow_untrained_teacher = True
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_epochs = len(STAGE_WIDTHS)
     if cfg.get('custom_hooks'):

@@ -8,10 +8,10 @@ sources, both shapes, the teacher width and what the connector can do.
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.hub import get_config
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
+from mmpwkd.utils.package_config import read_config
 
 __all__ = ['DistillTerm', 'LOGITS', 'build_module', 'model_from_config_file']
 
@@ -51,15 +51,19 @@ def model_from_config_file(cfg: dict, key: str) -> dict:
     overrides = dict(cfg)
     path = overrides.pop('cfg_path')
     try:
-        # get_config resolves a package's configs ('mmpretrain::...').
-        config = get_config(path) if '::' in path else Config.fromfile(path)
-        model = config.get('model')
+        model = read_config(path, f'{key}.cfg_path').get('model')
     except (FileNotFoundError, OSError) as error:
         raise ValueError(f'{key}.cfg_path={path!r} cannot be read: '
                          f'{error}') from error
     if not isinstance(model, dict):
         raise ValueError(f'{key}.cfg_path={path!r} has no model to take, '
                          f'got model={model!r}')
+    if 'student' in model or 'architecture' in model:
+        raise ValueError(
+            f'{key}.cfg_path={path!r} is a distillation config (its model '
+            f"is a {model.get('type')!r} with a student and a teacher); "
+            f'{key} needs the config of one classifier, e.g. the config '
+            'that trained it')
     merged = Config(dict(model=model))
     merged.merge_from_dict(dict(model=overrides))
     return merged.model.to_dict()

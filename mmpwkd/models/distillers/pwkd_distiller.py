@@ -20,7 +20,7 @@ from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
 from .feature_recorder import FeatureRecorder
-from .teacher_loading import load_teacher_checkpoint
+from .teacher_loading import TeacherWeights
 
 __all__ = ['PWKDDistiller']
 
@@ -97,6 +97,11 @@ class PWKDDistiller(BaseModel):
             classifier's checkpoint, or a slimmable one trained at other
             widths), whose sub-networks are then untrained. Defaults to
             False.
+        allow_untrained_teacher (bool): Train against a teacher config
+            that names no weights (neither ``teacher_ckpt`` nor a
+            ``Pretrained`` ``init_cfg`` of the teacher, which is loaded in
+            :meth:`init_weights`); otherwise refused before the first
+            iteration. Defaults to False.
         compile_teacher (bool | dict): ``torch.compile`` the teacher's
             forward (True, or a dict of ``torch.compile`` options, e.g.
             ``dict(mode='reduce-overhead')`` for CUDA graphs). The graphs
@@ -117,6 +122,7 @@ class PWKDDistiller(BaseModel):
                  student_loss_weight: float = 0.1,
                  eval_teacher: bool = False,
                  allow_untrained_widths: bool = False,
+                 allow_untrained_teacher: bool = False,
                  compile_teacher: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -133,9 +139,11 @@ class PWKDDistiller(BaseModel):
         check_bool(OWNER, 'allow_untrained_widths', allow_untrained_widths)
         self.student = build_module(student, 'model.student')
         self.teacher = build_module(teacher, 'model.teacher')
-        if teacher_ckpt is not None:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt,
-                                    allow_untrained_widths)
+        self._teacher_weights = TeacherWeights(
+            self.teacher, teacher_ckpt, allow_untrained_widths,
+            check_bool(OWNER, 'allow_untrained_teacher',
+                       allow_untrained_teacher),
+            isinstance(teacher, nn.Module))
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.student_loss_weight = check_non_negative(
@@ -225,8 +233,10 @@ class PWKDDistiller(BaseModel):
         return self
 
     def init_weights(self) -> None:
-        """Initialise the student only: the teacher keeps its checkpoint."""
+        """Initialise the student; load the teacher's ``init_cfg``
+        checkpoint, or refuse a teacher without weights."""
         self.student.init_weights()
+        self._teacher_weights.load(self.teacher)
 
     def forward(self,
                 inputs: Tensor,

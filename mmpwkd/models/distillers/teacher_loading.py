@@ -7,16 +7,44 @@ slimmable teacher (the narrow BNs start as slices of the full-width BN) and
 is exact at width 1.0, but its narrower widths are untrained: chance
 accuracy, so the PWKD stages at those widths would distil from noise. That
 is refused unless asked for.
+
+A teacher's weights come from ``model.teacher_ckpt`` or from its own
+``init_cfg=dict(type='Pretrained', checkpoint=...)``, the way every
+mmpretrain config loads weights; :class:`TeacherWeights` loads either one
+strictly and refuses, before the first iteration, a teacher config with
+neither, which would teach from random weights.
 """
 from collections import OrderedDict
-from typing import Dict, List, Mapping
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
 
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import widths_missing_from
 
-__all__ = ['load_teacher_checkpoint']
+__all__ = ['TeacherWeights', 'load_teacher_checkpoint']
+
+
+# Our configs: in the repository, or under mmpwkd/.mim in a wheel.
+_PACKAGE = Path(__file__).resolve().parents[2]
+_CONFIG_ROOTS = (_PACKAGE.parent / 'configs', _PACKAGE / '.mim' / 'configs')
+
+
+def _made_by(path: str) -> str:
+    """The command that trains a missing ``work_dirs/<config>/...``
+    checkpoint, if one of our configs is named like its folder."""
+    folder = Path(path).parent
+    for root in _CONFIG_ROOTS:
+        found = sorted(root.rglob(f'{folder.name}.py')) if folder.name \
+            and root.is_dir() else []
+        if found:
+            config = Path('configs') / found[0].relative_to(root)
+            work_dir = ('' if folder == Path('work_dirs', folder.name) else
+                        f' --work-dir {folder}')
+            return (f'; it is made by `python tools/train.py {config}'
+                    f'{work_dir}` (train that first)')
+    return ''
 
 
 def _state_dict_of(checkpoint: object, path: str) -> Dict[str, Tensor]:
@@ -92,7 +120,8 @@ def load_teacher_checkpoint(teacher: nn.Module,
         checkpoint = CheckpointLoader.load_checkpoint(
             path, map_location='cpu')
     except FileNotFoundError as error:
-        raise ValueError(f'teacher_ckpt={path!r}: file not found') from error
+        raise ValueError(f'teacher_ckpt={path!r}: file not found'
+                         f'{_made_by(path)}') from error
     except Exception as error:  # truncated, corrupt or unsafe pickle
         raise ValueError(f'teacher_ckpt={path!r} cannot be loaded: '
                          f'{type(error).__name__}: {error}') from error
@@ -125,3 +154,88 @@ def load_teacher_checkpoint(teacher: nn.Module,
             f'{len(result.unexpected_keys)})')
     if not allow_untrained_widths:
         _check_widths(missing_widths, path)
+
+
+def _pretrained_checkpoint(init_cfg: object) -> Optional[str]:
+    """The checkpoint of a ``Pretrained`` entry of the teacher's
+    ``init_cfg`` (a dict or a list of them), or None without one."""
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    for cfg in cfgs:
+        if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
+            continue
+        if cfg.get('prefix') or not isinstance(cfg.get('checkpoint'), str):
+            raise ValueError(
+                'model.teacher.init_cfg: a frozen teacher loads a whole '
+                "model's checkpoint, dict(type='Pretrained', "
+                f"checkpoint='<path or URL>'), got {dict(cfg)!r}; or give "
+                'model.teacher_ckpt')
+        return cfg['checkpoint']
+    return None
+
+
+class TeacherWeights:
+    """Where the frozen teacher's weights come from, and their loading.
+
+    ``teacher_ckpt`` is loaded when the model is built; the teacher's own
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` by :meth:`load`,
+    which the distiller's ``init_weights`` calls before training (when
+    mmpretrain applies any ``init_cfg``), through the same strict, safe
+    loader. Both at once are refused at build. A teacher config with
+    neither is refused by :meth:`load`, before the first iteration, unless
+    ``allow_untrained_teacher``; a teacher given as a built module keeps
+    the weights its caller gave it.
+
+    Args:
+        teacher (nn.Module): The built teacher.
+        teacher_ckpt (str, optional): ``model.teacher_ckpt``.
+        allow_untrained_widths (bool): Passed to
+            :func:`load_teacher_checkpoint`. Defaults to False.
+        allow_untrained_teacher (bool): Train against a teacher config
+            with no weights (random). Defaults to False.
+        given_as_module (bool): The teacher was passed as a module, not a
+            config. Defaults to False.
+    """
+
+    def __init__(self,
+                 teacher: nn.Module,
+                 teacher_ckpt: Optional[str],
+                 allow_untrained_widths: bool = False,
+                 allow_untrained_teacher: bool = False,
+                 given_as_module: bool = False) -> None:
+        self.init_cfg_ckpt = _pretrained_checkpoint(
+            getattr(teacher, 'init_cfg', None))
+        if teacher_ckpt is not None and self.init_cfg_ckpt is not None:
+            raise ValueError(
+                f'model.teacher_ckpt={teacher_ckpt!r} and '
+                'model.teacher.init_cfg (Pretrained, checkpoint='
+                f'{self.init_cfg_ckpt!r}) both give the teacher weights; '
+                'keep one of them')
+        self.allow_untrained_widths = allow_untrained_widths
+        self.untrained = (teacher_ckpt is None and self.init_cfg_ckpt is None
+                          and not given_as_module)
+        self.allow_untrained_teacher = allow_untrained_teacher
+        if teacher_ckpt is not None:
+            load_teacher_checkpoint(teacher, teacher_ckpt,
+                                    allow_untrained_widths)
+
+    def load(self, teacher: nn.Module) -> None:
+        """Load the teacher's ``init_cfg`` checkpoint, or refuse a teacher
+        whose weights come from nowhere.
+
+        Raises:
+            ValueError: If the teacher config names no weights and
+                ``allow_untrained_teacher`` is False, or if the checkpoint
+                does not fit (see :func:`load_teacher_checkpoint`).
+        """
+        if self.init_cfg_ckpt is not None:
+            load_teacher_checkpoint(teacher, self.init_cfg_ckpt,
+                                    self.allow_untrained_widths)
+        elif self.untrained and not self.allow_untrained_teacher:
+            raise ValueError(
+                'The teacher has no weights: neither model.teacher_ckpt nor '
+                "model.teacher.init_cfg=dict(type='Pretrained', "
+                "checkpoint=...) is set, so the student would be distilled "
+                'from random weights. Give one of them, or set '
+                'model.allow_untrained_teacher=True to train against an '
+                'untrained teacher on purpose (e.g. when load_from '
+                'restores a whole distiller).')

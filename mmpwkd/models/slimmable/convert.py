@@ -66,6 +66,28 @@ def _check_convertible(path: str, module: nn.Module) -> None:
             'can be slimmed (parameter-free modules are kept as they are)')
 
 
+def _check_groups(path: str, module: nn.Module,
+                  table: Mapping[float, int]) -> None:
+    """A grouped convolution keeps its channels per group (the number of
+    groups scales), so its output channels at every width are a multiple
+    of them; found here, at build, rather than at the first batch."""
+    groups = getattr(module, 'groups', 1)
+    if not isinstance(module, nn.Conv2d) or groups == 1:
+        return
+    per_group = module.out_channels // groups
+    bad = {width: channels for width, channels in table.items()
+           if channels % per_group}
+    if bad:
+        raise ValueError(
+            f'convert_to_slimmable: "{path}" is a grouped convolution '
+            f'({groups} groups of {per_group} output channels), which '
+            'keeps its channels per group at every width, so its output '
+            f'channels must be a multiple of {per_group}; the widths '
+            f'{sorted(bad)} give {[bad[w] for w in sorted(bad)]}. Choose '
+            'widths (or a divisor) that keep whole groups, or give '
+            f'channel_tables["{path}"]')
+
+
 def convert_to_slimmable(
         module: nn.Module,
         widths: Sequence[float],
@@ -125,6 +147,7 @@ def convert_to_slimmable(
                              f'"{path}" has widths {sorted(table)}, '
                              f'expected {list(widths)}')
         check_channel_table(table, full, f'convert_to_slimmable: "{path}"')
+        _check_groups(path, child, table)
         layer = convert(child, table)
         if not path:
             return layer

@@ -137,3 +137,38 @@ def test_channel_tables_of_and_layer_listing():
     narrow[0.5].append(nn.Linear(2, 2))
     with pytest.raises(ValueError, match='other layers than the full one'):
         channel_tables_of(narrow)
+
+
+def test_grouped_conv_without_whole_groups_fails_at_build():
+    """A slimmable teacher around ShuffleNetV1 (groups=3): its grouped
+    1x1 convs cannot keep 72 channels per group at width 0.25, said at
+    build with the module path, not at the first batch."""
+    from mmpwkd.registry import MODELS
+    from mmpwkd.utils import register_all_modules
+    register_all_modules()
+    cfg = dict(
+        type='PWKDDistiller',
+        student=dict(type='ImageClassifier',
+                     backbone=dict(type='ResNet', depth=18),
+                     neck=dict(type='GlobalAveragePooling'),
+                     head=dict(type='LinearClsHead', num_classes=10,
+                               in_channels=512)),
+        teacher=dict(type='SlimmableClassifier', widths=(0.25, 1.0),
+                     backbone=dict(type='mmpretrain.ShuffleNetV1', groups=3),
+                     neck=dict(type='GlobalAveragePooling'),
+                     head=dict(type='LinearClsHead', num_classes=10,
+                               in_channels=960)))
+    with pytest.raises(ValueError) as info:
+        MODELS.build(cfg)
+    message = str(info.value)
+    assert message.startswith('model.teacher: ')
+    assert ('"backbone.layers.0.0.g_conv_1x1_expand.conv" is a grouped '
+            'convolution (3 groups of 72 output channels)') in message
+    assert 'the widths [0.25] give [54]' in message
+
+
+def test_grouped_conv_with_whole_groups_converts():
+    net = nn.Sequential(nn.Conv2d(8, 16, 1, groups=4))
+    convert_to_slimmable(net, (0.25, 0.5, 1.0))
+    set_module_width(net, 0.5)
+    assert net(torch.randn(1, 4, 2, 2)).shape == (1, 8, 2, 2)

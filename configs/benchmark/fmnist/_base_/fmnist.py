@@ -8,11 +8,24 @@
 # (tools/test.py).
 _base_ = ['../../../_base_/default_runtime.py']
 
+# Fashion-MNIST's class names and the pixel mean/std of its 60k training
+# images. For another data set in the same four IDX files, set all three:
+# FashionMNISTIDX(data_root=...).pixel_statistics() gives mean and std
+# (without metainfo, classes are named by their labels).
+fashion_mnist = dict(
+    classes=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+             'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'),
+    mean=[72.94],
+    std=[90.02])
+
 # mmpretrain's preprocessor with batched labels (same outputs, less CPU
 # work per batch before the first kernel of a step).
 data_preprocessor = dict(
     type='BatchedClsDataPreprocessor',
-    num_classes=10, mean=[72.94], std=[90.02], to_rgb=False)
+    num_classes=len(fashion_mnist['classes']),
+    mean=fashion_mnist['mean'],
+    std=fashion_mnist['std'],
+    to_rgb=False)
 
 train_pipeline = [
     dict(type='RandomCrop', crop_size=28, padding=2),
@@ -34,6 +47,7 @@ train_dataloader = dict(
         type='FashionMNISTIDX',
         split='train',
         part='student',
+        metainfo=dict(classes=fashion_mnist['classes']),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1000,
@@ -43,13 +57,18 @@ val_dataloader = dict(
         type='FashionMNISTIDX',
         split='train',
         part='val',
+        metainfo=dict(classes=fashion_mnist['classes']),
         pipeline=test_pipeline))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = dict(
     batch_size=1000,
     **loader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='FashionMNISTIDX', split='test', pipeline=test_pipeline))
+    dataset=dict(
+        type='FashionMNISTIDX',
+        split='test',
+        metainfo=dict(classes=fashion_mnist['classes']),
+        pipeline=test_pipeline))
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
