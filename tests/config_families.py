@@ -31,7 +31,6 @@ TINY_RUN = f"""
 model = dict(teacher_ckpt=None)
 stages = [dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)]
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
-param_scheduler = dict(stages=stages)
 train_cfg = dict(max_epochs={EPOCHS}, val_interval={EPOCHS})
 default_hooks = dict(
     logger=dict(interval=1),

@@ -78,7 +78,6 @@ def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
     cfg.custom_hooks[0].stages = [
         dict(width=stage.width, epochs=1) for stage in stages
     ]
-    cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
     cfg.train_cfg.max_epochs = len(stages)
     cfg.default_hooks.checkpoint = None
     cfg.default_hooks.logger.interval = 1

@@ -36,7 +36,6 @@ val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
 stages = [dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)]
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
-param_scheduler = dict(stages=stages)
 train_cfg = dict(max_epochs=4)
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)

@@ -51,7 +51,6 @@ stages = [
     dict(width=w, epochs=e) for w, e in zip((0.25, 0.5, 0.75, 1.0), epochs)
 ]
 custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
-param_scheduler = dict(stages=stages)
 train_cfg = dict(max_epochs=sum(epochs))
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)

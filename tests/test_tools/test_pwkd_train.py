@@ -39,7 +39,6 @@ def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
         cfg.custom_hooks[0].stages = [
             dict(width=w, epochs=1) for w in STAGE_WIDTHS
         ]
-        cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
     cfg.default_hooks.logger.interval = 1
     cfg.randomness = dict(seed=0, deterministic=True)
     cfg.launcher = 'none'
@@ -97,7 +96,6 @@ def _mid_stage2_cfg(data_root: Path, work_dir: Path) -> Config:
     cfg.custom_hooks[0].stages = [
         dict(width=w, epochs=e) for w, e in zip(STAGE_WIDTHS, epochs)
     ]
-    cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
     cfg.train_cfg.max_epochs = sum(epochs)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
