@@ -89,36 +89,82 @@ def test_kd_config_is_one_stage_at_full_width(tmp_path, image_folder):
     assert seen == [(0, 512), (1, 512)]
 
 
-def _mid_stage2_cfg(data_root: Path, work_dir: Path) -> Config:
-    """Stages of 1, 2, 1, 1 epochs: after epoch 2 the run is in stage 2."""
+def _run(cfg: Config) -> Tuple[Runner, List[Tuple[int, int]]]:
+    """Train ``cfg``; the runner and the teacher's channels per iteration."""
+    runner = Runner.from_cfg(cfg)
+    seen = _record_teacher_channels(runner)
+    runner.train()
+    return runner, seen
+
+
+def _resumed(data_root: Path, work_dir: Path, checkpoint: Path,
+             **hook) -> Config:
+    """The tiny config resumed from ``checkpoint`` in a run of 8 epochs."""
     cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', data_root, work_dir)
-    epochs = (1, 2, 1, 1)
-    cfg.custom_hooks[0].stages = [
-        dict(width=w, epochs=e) for w, e in zip(STAGE_WIDTHS, epochs)
-    ]
-    cfg.train_cfg.max_epochs = sum(epochs)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.resume, cfg.load_from = True, str(checkpoint)
+    cfg.train_cfg.max_epochs = 8
+    cfg.custom_hooks[0].update(hook)
     return cfg
 
 
-def test_resume_mid_stage2_restores_stage_width_and_lr(tmp_path,
-                                                       image_folder):
-    full = Runner.from_cfg(_mid_stage2_cfg(image_folder, tmp_path / 'full'))
-    full_seen = _record_teacher_channels(full)
-    full.train()
-    full_lr = full.message_hub.get_scalar('train/lr').data[0]
+def _followed(runner: Runner, seen: List[Tuple[int, int]]) -> None:
+    """Iterations 4-15 of 16 (2 an epoch) ran the new stages: width 0.5,
+    0.75, 1.0 for 4 iterations each, the LR restarting at each, and the
+    log shows the width the teacher ran at."""
+    assert seen == [(it, int(512 * STAGE_WIDTHS[it // 4]))
+                    for it in range(4, 16)]
+    lrs = runner.message_hub.get_scalar('train/lr').data[0][-12:]
+    assert [lrs[i] for i in (0, 4, 8)] == pytest.approx([0.1] * 3)
+    assert all(lrs[i + 1] < lrs[i] for i in range(12) if i % 4 != 3)
+    logged = runner.message_hub.get_scalar('train/teacher_width').data[0]
+    assert list(logged[-12:]) == [STAGE_WIDTHS[it // 4]
+                                  for it in range(4, 16)]
 
-    cfg = _mid_stage2_cfg(image_folder, tmp_path / 'resumed')
-    cfg.resume, cfg.load_from = True, str(tmp_path / 'full' / 'epoch_2.pth')
-    resumed = Runner.from_cfg(cfg)
-    resumed_seen = _record_teacher_channels(resumed)
-    resumed.train()
-    resumed_lr = resumed.message_hub.get_scalar('train/lr').data[0]
 
-    assert resumed_seen[0] == (4, 256)  # stage 2, width 0.5
-    assert resumed_seen == full_seen[4:]
-    assert list(resumed_lr[-len(resumed_seen):]) == list(full_lr[4:])
-    final_full = full.model.student.state_dict()
-    for key, value in resumed.model.student.state_dict().items():
-        assert torch.equal(value, final_full[key]), key
+@pytest.mark.parametrize('stages', ['ratio', 'epochs'])
+def test_a_longer_run_resumed_is_refused_or_followed(tmp_path, image_folder,
+                                                     stages):
+    """ratio stages resumed with max_epochs doubled, and 4x1 -> 4x2 epoch
+    stages: refused naming both schedules; with allow_schedule_change the
+    widths, the LR restarts and the logged width follow the new stages."""
+    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
+                   tmp_path / 'first')
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    new = [dict(width=w, ratio=1) for w in STAGE_WIDTHS]
+    if stages == 'ratio':
+        cfg.custom_hooks[0].stages = new
+    else:
+        new = [dict(width=w, epochs=2) for w in STAGE_WIDTHS]
+    _run(cfg)
+    checkpoint = tmp_path / 'first' / 'epoch_2.pth'
+    refused = _resumed(image_folder, tmp_path / 'refused', checkpoint,
+                       stages=new)
+    old, longer = (8, 16) if stages == 'ratio' else (4, 8)  # iters, epochs
+    with pytest.raises(ValueError, match=r'trained with stages .*'
+                       f"'total': {old}}}, but the config gives .*"
+                       f"'total': {longer}}}"):
+        Runner.from_cfg(refused).train()
+    _followed(*_run(_resumed(image_folder, tmp_path / 'allowed', checkpoint,
+                             stages=new, allow_schedule_change=True)))
+
+
+def test_a_resume_without_the_stage_hook_is_refused(tmp_path, image_folder):
+    """Without PWKDStageHook the slimmable teacher would silently run at
+    its last width while the log showed the checkpoint's."""
+    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
+                   tmp_path / 'first')
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.max_epochs, cfg.custom_hooks[0].stages = 2, [
+        dict(width=w, ratio=1) for w in STAGE_WIDTHS[:2]]
+    cfg.custom_hooks[0].allow_partial_end = True
+    _run(cfg)
+    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
+                   tmp_path / 'resumed')
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.custom_hooks = []
+    cfg.param_scheduler = dict(type='ConstantLR', factor=1.0)
+    cfg.resume, cfg.load_from = True, str(tmp_path / 'first' / 'epoch_1.pth')
+    with pytest.raises(RuntimeError, match='no stage schedule sets its '
+                       'width'):
+        Runner.from_cfg(cfg).train()
