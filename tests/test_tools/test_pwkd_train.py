@@ -8,41 +8,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from conftest import REPO
+from helpers import TINY_WIDTHS as STAGE_WIDTHS
+from helpers import tiny_pwkd_cfg
 
-STAGE_WIDTHS = (0.25, 0.5, 0.75, 1.0)
+PWKD = str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py')
 
 
-def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
-    """The config with 8 synthetic 32x32 images, batch 4, 1 epoch a stage
-    (2 iterations), and a randomly initialised teacher."""
-    cfg = Config.fromfile(str(REPO / config))
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-    dataset = dict(
-        type='CustomDataset',
-        data_root=str(data_root),
-        indices=8,
-        pipeline=pipeline)
-    loader = dict(
-        batch_size=4,
-        num_workers=0,
-        persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=True),
-        dataset=dataset)
-    cfg.train_dataloader = loader
-    cfg.val_dataloader = dict(
-        loader, sampler=dict(type='DefaultSampler', shuffle=False))
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.teacher_ckpt = None
-    cfg.work_dir = str(work_dir)
-    cfg.train_cfg.max_epochs = len(STAGE_WIDTHS)
-    if cfg.get('custom_hooks'):
-        cfg.custom_hooks[0].stages = [
-            dict(width=w, epochs=1) for w in STAGE_WIDTHS
-        ]
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0, deterministic=True)
-    cfg.launcher = 'none'
-    return cfg
+def tiny_cfg(data_root: Path, work_dir: Path, **kwargs) -> Config:
+    """The PWKD config on 8 synthetic 32x32 images in batches of 4, one
+    epoch (2 iterations) a stage, a random teacher."""
+    kwargs = dict(dict(images=8), **kwargs)
+    return tiny_pwkd_cfg(PWKD, data_root, work_dir, **kwargs)
 
 
 def _record_teacher_channels(runner: Runner) -> List[Tuple[int, int]]:
@@ -59,7 +35,7 @@ def _record_teacher_channels(runner: Runner) -> List[Tuple[int, int]]:
 
 
 def test_pwkd_config_runs_all_stages(tmp_path, image_folder):
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder, tmp_path)
+    cfg = tiny_cfg(image_folder, tmp_path, val_batch=4)
     runner = Runner.from_cfg(cfg)
     teacher_before = {
         k: v.clone()
@@ -80,9 +56,10 @@ def test_pwkd_config_runs_all_stages(tmp_path, image_folder):
 
 
 def test_kd_config_is_one_stage_at_full_width(tmp_path, image_folder):
-    cfg = tiny_cfg('configs/kd/kd_resnet34_resnet18_8xb32_in1k.py',
-                   image_folder, tmp_path)
-    cfg.train_cfg.max_epochs = 1
+    cfg = tiny_pwkd_cfg(
+        str(REPO / 'configs/kd/kd_resnet34_resnet18_8xb32_in1k.py'),
+        image_folder, tmp_path, images=8, stage_epochs=(1, ))
+    cfg.custom_hooks = None  # the KD config as it is
     runner = Runner.from_cfg(cfg)
     seen = _record_teacher_channels(runner)
     runner.train()
@@ -100,8 +77,7 @@ def _run(cfg: Config) -> Tuple[Runner, List[Tuple[int, int]]]:
 def _resumed(data_root: Path, work_dir: Path, checkpoint: Path,
              **hook) -> Config:
     """The tiny config resumed from ``checkpoint`` in a run of 8 epochs."""
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', data_root, work_dir)
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg = tiny_cfg(data_root, work_dir)
     cfg.resume, cfg.load_from = True, str(checkpoint)
     cfg.train_cfg.max_epochs = 8
     cfg.custom_hooks[0].update(hook)
@@ -128,9 +104,7 @@ def test_a_longer_run_resumed_is_refused_or_followed(tmp_path, image_folder,
     """ratio stages resumed with max_epochs doubled, and 4x1 -> 4x2 epoch
     stages: refused naming both schedules; with allow_schedule_change the
     widths, the LR restarts and the logged width follow the new stages."""
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
-                   tmp_path / 'first')
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg = tiny_cfg(image_folder, tmp_path / 'first')
     new = [dict(width=w, ratio=1) for w in STAGE_WIDTHS]
     if stages == 'ratio':
         cfg.custom_hooks[0].stages = new
@@ -152,16 +126,8 @@ def test_a_longer_run_resumed_is_refused_or_followed(tmp_path, image_folder,
 def test_a_resume_without_the_stage_hook_is_refused(tmp_path, image_folder):
     """Without PWKDStageHook the slimmable teacher would silently run at
     its last width while the log showed the checkpoint's."""
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
-                   tmp_path / 'first')
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.train_cfg.max_epochs, cfg.custom_hooks[0].stages = 2, [
-        dict(width=w, ratio=1) for w in STAGE_WIDTHS[:2]]
-    cfg.custom_hooks[0].allow_partial_end = True
-    _run(cfg)
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder,
-                   tmp_path / 'resumed')
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    _run(tiny_cfg(image_folder, tmp_path / 'first', stage_epochs=(1, 1)))
+    cfg = tiny_cfg(image_folder, tmp_path / 'resumed', stage_epochs=(1, 1))
     cfg.custom_hooks = []
     cfg.param_scheduler = dict(type='ConstantLR', factor=1.0)
     cfg.resume, cfg.load_from = True, str(tmp_path / 'first' / 'epoch_1.pth')
