@@ -28,10 +28,13 @@ FAMILIES: Dict[str, Dict[str, str]] = dict(
 SHAPES = dict(imagenet='32', cifar100='32', fmnist='28')
 EPOCHS = 4  # one per stage
 
-# Over helpers.tiny_pwkd: validate and keep a checkpoint at the end only.
+# After helpers.tiny_pwkd (whose train_cfg and default_hooks these
+# replace): validate and keep a checkpoint at the end only.
 TINY_RUN = f"""
-train_cfg = dict(val_interval={EPOCHS})
-default_hooks = dict(checkpoint=dict(interval={EPOCHS}, max_keep_ckpts=1))
+train_cfg = dict(max_epochs={EPOCHS}, val_interval={EPOCHS})
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval={EPOCHS}, max_keep_ckpts=1))
 """
 
 # Our synthetic folder of 32x32 RGB images stands in for ImageNet and
