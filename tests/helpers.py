@@ -131,8 +131,12 @@ def tiny_pwkd(base: str,
 def tiny_pwkd_cfg(base: str, data_root: Path, work_dir: Path,
                   **kwargs) -> Config:
     """:func:`tiny_pwkd` as a :class:`Config` training into ``work_dir``
-    in this process."""
-    cfg = Config.fromstring(tiny_pwkd(base, data_root, **kwargs), '.py')
+    in this process. The file is ``tiny_pwkd.py`` beside ``work_dir``, so
+    runs in one test share a config name, as a resume needs."""
+    path = Path(work_dir).parent / 'tiny_pwkd.py'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tiny_pwkd(base, data_root, **kwargs))
+    cfg = Config.fromfile(str(path))
     cfg.work_dir = str(work_dir)
     cfg.launcher = 'none'
     return cfg
