@@ -9,6 +9,4 @@ model = dict(
     teacher=_base_.pwkd_teacher,
     teacher_ckpt='work_dirs/cifar100/slimmable_wrn40-2_1xb64_cifar100/'
     'epoch_60.pth')
-custom_hooks = _base_.pwkd_custom_hooks
 param_scheduler = _base_.pwkd_param_scheduler
-train_cfg = _base_.pwkd_train_cfg

@@ -13,6 +13,4 @@ model = dict(
     teacher=_base_.pwkd_teacher,
     # Produced by configs/slimmable_teacher/slimmable_resnet34_8xb32_in1k.py.
     teacher_ckpt='work_dirs/slimmable_resnet34_8xb32_in1k/epoch_10.pth')
-custom_hooks = _base_.pwkd_custom_hooks
 param_scheduler = _base_.pwkd_param_scheduler
-train_cfg = _base_.pwkd_train_cfg

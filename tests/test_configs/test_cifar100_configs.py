@@ -154,9 +154,10 @@ def test_pair_agrees_with_its_networks_and_checkpoints(name):
         assert cfg.model.teacher.widths == slimmable.model.widths == WIDTHS
         stages = cfg.custom_hooks[0].stages
         assert [stage.width for stage in stages] == list(WIDTHS)
-        assert [stage.epochs for stage in stages] == [60] * 4
+        assert [stage.ratio for stage in stages] == [1] * 4
+        assert cfg.train_cfg.max_epochs == 240
         assert cfg.param_scheduler.type == 'StageCosineLR'
-        assert cfg.param_scheduler.stages == stages
+        assert 'stages' not in cfg.param_scheduler
     else:
         assert not cfg.get('custom_hooks')
         assert cfg.param_scheduler.milestones == [150, 180, 210]
@@ -287,11 +288,7 @@ def tiny_cfg(name: str, data_root: Path, work_dir: Path) -> Config:
     cfg.model.teacher_ckpt = None
     cfg.model.allow_untrained_teacher = True
     if cfg.get('custom_hooks'):
-        stages = cfg.custom_hooks[0].stages
-        for stage in stages:
-            stage.epochs = 1
-        cfg.param_scheduler.stages = stages
-        cfg.train_cfg.max_epochs = len(stages)
+        cfg.train_cfg.max_epochs = len(cfg.custom_hooks[0].stages)
     else:
         cfg.train_cfg.max_epochs = 2
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs

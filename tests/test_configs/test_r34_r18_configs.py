@@ -17,6 +17,7 @@ from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
 from conftest import REPO
+from helpers import tiny_pwkd_cfg
 
 CONFIGS = sorted(
     str(path.relative_to(REPO))
@@ -57,35 +58,11 @@ def _shrink(model: Config, factor: int) -> None:
 
 
 def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
-    """``config`` with 8 synthetic 32x32 images in batches of 4, one epoch
-    (2 iterations) per stage, ResNets :data:`SHRINK` times narrower, a
-    random teacher, no validation and no checkpoints."""
-    cfg = _load(config)
+    """``config`` as :func:`helpers.tiny_pwkd_cfg` runs it on 8 images,
+    ResNets :data:`SHRINK` times narrower, no checkpoints."""
+    cfg = tiny_pwkd_cfg(str(REPO / config), data_root, work_dir, images=8)
     _shrink(cfg.model, SHRINK)
-    cfg.train_dataloader = dict(
-        batch_size=4,
-        num_workers=0,
-        persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=True),
-        dataset=dict(
-            type='CustomDataset',
-            data_root=str(data_root),
-            indices=8,
-            pipeline=[dict(type='LoadImageFromFile'),
-                      dict(type='PackInputs')]))
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
-    stages = cfg.custom_hooks[0].stages
-    cfg.custom_hooks[0].stages = [
-        dict(width=stage.width, epochs=1) for stage in stages
-    ]
-    cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
-    cfg.train_cfg.max_epochs = len(stages)
     cfg.default_hooks.checkpoint = None
-    cfg.default_hooks.logger.interval = 1
-    cfg.work_dir = str(work_dir)
-    cfg.randomness = dict(seed=0, deterministic=True)
-    cfg.launcher = 'none'
     return cfg
 
 

@@ -46,8 +46,9 @@ def fake_runner(epoch=0, max_epochs=8) -> SimpleNamespace:
 
 def test_builds_through_registry():
     hook = HOOKS.build(dict(type='PWKDStageHook', stages=stages()))
-    assert hook.widths == list(WIDTHS)
-    assert [hook.stage_at(e) for e in range(8)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert hook.schedule.widths == list(WIDTHS)
+    assert [hook.schedule.stage_at(e) for e in range(8)] == [
+        0, 0, 1, 1, 2, 2, 3, 3]
 
 
 @pytest.mark.parametrize('bad, match', [
@@ -71,10 +72,16 @@ def test_bad_stages_are_refused_at_build(bad, match):
 
 
 def test_partial_end_is_an_explicit_choice():
-    hook = PWKDStageHook(
-        stages=[dict(width=0.25, iters=3), dict(width=0.5, iters=3)],
-        allow_partial_end=True)
-    assert hook.unit == 'iters'
+    partial = [dict(width=0.25, iters=50), dict(width=0.5, iters=50)]
+    with pytest.raises(ValueError, match='allow_partial_end=True'):
+        PWKDStageHook(stages=partial)
+    hook = PWKDStageHook(stages=partial, allow_partial_end=True)
+    runner = fake_runner()
+    hook.before_train(runner)
+    for it in range(100):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+    assert runner.model.widths == [0.25, 0.5]
 
 
 def test_any_order_allows_whole_to_partial_and_repeats():
@@ -91,7 +98,7 @@ def test_any_order_allows_whole_to_partial_and_repeats():
     assert runner.model.widths == list(reversed(WIDTHS))
     repeats = PWKDStageHook(
         stages=[dict(width=1.0, epochs=2)] * 4, any_order=True)
-    assert repeats.widths == [1.0] * 4
+    assert repeats.schedule.widths == [1.0] * 4
 
 
 @pytest.mark.parametrize('flag', ['any_order', 'allow_partial_end'])
@@ -120,8 +127,7 @@ def test_switches_at_stage_starts():
         runner.epoch = epoch
         hook.before_train_iter(runner, 0)
     assert runner.model.widths == list(WIDTHS)
-    assert runner.message_hub.get_scalar('train/teacher_width').current() \
-        == 1.0
+    assert runner.message_hub.get_scalar('train/pwkd_stage').current() == 4
 
 
 @pytest.mark.parametrize('epoch, width', [(3, 0.5), (4, 0.75), (7, 1.0)])
@@ -148,7 +154,7 @@ def test_ratio_stages_scale_to_the_run_in_iterations():
         stages=[dict(width=w, ratio=r) for w, r in zip(WIDTHS, (1, 1, 1, 7))])
     runner = fake_runner()
     hook.before_train(runner)
-    assert hook._ends == [10, 20, 30, 100]
+    assert hook.schedule.ends == [10, 20, 30, 100]
     for it in range(100):
         runner.iter = it
         hook.before_train_iter(runner, it)
@@ -200,12 +206,20 @@ def _lr_runner(scheduler_cfg: dict, max_iters: int = 100):
     return runner
 
 
+def test_stage_cosine_lr_takes_its_restarts_from_the_hook():
+    hook = PWKDStageHook(
+        stages=[dict(width=w, ratio=r) for w, r in zip(WIDTHS, (1, 1, 1, 7))])
+    runner = _lr_runner(dict(type='StageCosineLR'), max_iters=200)
+    hook.before_train(runner)
+    assert runner.param_schedulers[0].ends == [20, 40, 60, 200]
+
+
 def test_lr_restarts_that_match_the_stages_pass():
     ratio = [dict(width=w, ratio=1) for w in WIDTHS]
-    for cfg in (dict(type='StageCosineLR', stages=ratio),
+    for cfg in (dict(type='StageCosineLR'),
                 dict(type='CosineRestartLR', periods=[25] * 4,
                      restart_weights=[1] * 4, eta_min=0),
-                dict(type='StageCosineLR', stages=ratio, restart=False)):
+                dict(type='StageCosineLR', restart=False)):
         PWKDStageHook(stages=ratio).before_train(_lr_runner(cfg))
 
 
@@ -214,7 +228,6 @@ def test_lr_restarts_that_match_the_stages_pass():
          restart_weights=[1] * 4, eta_min=0),
     dict(type='CosineRestartLR', periods=[25] * 3, restart_weights=[1] * 3,
          eta_min=0),
-    dict(type='StageCosineLR', stages=[dict(width=1.0, ratio=1)] * 2),
 ])
 def test_lr_restarts_that_drift_from_the_stages_stop_the_run(cfg):
     hook = PWKDStageHook(stages=[dict(width=w, ratio=1) for w in WIDTHS])
@@ -222,7 +235,8 @@ def test_lr_restarts_that_drift_from_the_stages_stop_the_run(cfg):
         hook.before_train(_lr_runner(cfg))
 
 
-def _checkpoint_of(hook: PWKDStageHook) -> dict:
+def _checkpoint_of(hook: PWKDStageHook, **run) -> dict:
+    hook.before_train(fake_runner(**run))
     checkpoint = dict(meta=dict(epoch=2))
     hook.before_save_checkpoint(fake_runner(), checkpoint)
     return checkpoint
@@ -259,13 +273,17 @@ def test_load_from_another_schedule_starts_a_new_run():
     other = PWKDStageHook(stages=stages(epochs=2)[:2] + [
         dict(width=0.75, epochs=1), dict(width=1.0, epochs=3)])
     other.after_load_checkpoint(fake_runner(), saved)
-    other.before_train(fake_runner(epoch=0))
+    runner = fake_runner(epoch=0)
+    other.before_train(runner)
+    assert runner.model.widths == [0.25]
+    with pytest.raises(ValueError, match='trained with stages'):
+        other.before_train(fake_runner(epoch=2))  # the same, resumed
 
 
-def test_stage_cosine_lr_state_leaves_the_stages_to_the_config():
-    runner = _lr_runner(dict(type='StageCosineLR',
-                             stages=[dict(width=w, ratio=1) for w in WIDTHS]))
-    assert 'ends' not in runner.param_schedulers[0].state_dict()
+def test_stage_cosine_lr_state_leaves_the_stages_to_the_run():
+    runner = _lr_runner(dict(type='StageCosineLR'))
+    state = runner.param_schedulers[0].state_dict()
+    assert 'ends' not in state and 'end' not in state
 
 
 def test_first_batch_checks_the_widest_stage():
@@ -301,3 +319,65 @@ def test_first_batch_checks_the_widest_stage():
         hook.before_train_iter(runner, 0, data)
     assert model.teacher_width == 0.25
     hook.before_train_iter(runner, 1, data)  # checked once per process
+
+
+def test_ratio_stages_resumed_into_a_longer_run_are_refused_naming_both():
+    """Ratio stages keep their shares when max_epochs changes, but the
+    stage ends move: a resume into a longer run is a schedule change."""
+    ratio = [dict(width=w, ratio=1) for w in WIDTHS]
+    saved = _checkpoint_of(PWKDStageHook(stages=ratio))
+    longer = PWKDStageHook(stages=ratio)
+    longer.after_load_checkpoint(fake_runner(), saved)
+    runner = fake_runner()
+    runner.iter, runner.train_loop.max_iters = 40, 200
+    with pytest.raises(ValueError, match=r"'ends': \[25, 50, 75, 100\], "
+                       r"'total': 100.*'ends': \[50, 100, 150, 200\], "
+                       r"'total': 200"):
+        longer.before_train(runner)
+    allowed = PWKDStageHook(stages=ratio, allow_schedule_change=True)
+    allowed.after_load_checkpoint(fake_runner(), saved)
+    allowed.before_train(runner)
+    assert runner.model.widths == [0.25]  # iteration 41 of 200: stage 1
+
+
+class BNStudent:
+    """A distiller stand-in with a student of mmpretrain's BN momentum."""
+
+    teacher_widths = WIDTHS
+
+    def __init__(self, momentum: float = 0.1) -> None:
+        import torch
+        self.student = torch.nn.BatchNorm2d(4, momentum=momentum)
+
+    def set_teacher_width(self, width: float) -> None:
+        pass
+
+
+def test_stages_too_short_for_the_students_bn_are_warned_about():
+    from unittest.mock import Mock
+
+    from mmpwkd.engine.hooks.bn_settling import settle_iters
+    assert settle_iters(0.1) == 29  # 0.9 ** 28 > 0.05 > 0.9 ** 29
+    short = [dict(width=w, ratio=r) for w, r in zip(WIDTHS, (1, 1, 1, 7))]
+    runner = fake_runner()
+    runner.model, runner.logger = BNStudent(), Mock()
+    PWKDStageHook(stages=short).before_train(runner)
+    warnings = [call.args[0] for call in runner.logger.warning.call_args_list]
+    assert len(warnings) == 3
+    assert warnings[0].startswith('PWKDStageHook: stage 1 (teacher width '
+                                  '0.25) lasts 10 iterations')
+    assert 'need 29 to settle' in warnings[0]
+    runner.train_loop.max_iters = runner.max_iters = 400
+    runner.logger = Mock()
+    PWKDStageHook(stages=short).before_train(runner)
+    runner.logger.warning.assert_not_called()
+
+
+def test_epoch_stages_are_counted_in_iterations_for_the_bn_warning():
+    from unittest.mock import Mock
+    runner = fake_runner(max_epochs=8)  # 100 iterations: 12.5 an epoch
+    runner.model, runner.logger = BNStudent(momentum=0.01), Mock()
+    PWKDStageHook(stages=stages(epochs=2)).before_train(runner)
+    warnings = [call.args[0] for call in runner.logger.warning.call_args_list]
+    assert len(warnings) == 4 and 'lasts 25 iterations' in warnings[0]
+    assert 'need 299 to settle' in warnings[0]

@@ -46,10 +46,13 @@ def test_mmpretrain_train_runs_each_family_quietly(family, tmp_path,
     assert 'Epoch(train) [4]' in log
     for text in (log, proc.stdout, proc.stderr):
         assert 'Failed to search registry' not in text
-    # Nothing else a user cannot act on either (mmengine's FileClient notes).
-    assert ' - WARNING - ' not in log, [
+    # Nothing else a user cannot act on either (mmengine's FileClient notes);
+    # the tiny stages (2 iterations) are rightly warned about.
+    warnings = [
         line for line in log.splitlines() if ' - WARNING - ' in line
+        and 'need 29 to settle' not in line
     ]
+    assert not warnings, warnings
 
 
 def test_our_tools_run_each_family(family, tmp_path, image_folder,

@@ -10,44 +10,16 @@ import torch
 import mmpwkd  # noqa: F401  (checkpoint allowlist)
 
 from conftest import REPO, run_tool
-
-# The PWKD config with 8x narrower ResNets, a random teacher, 16 synthetic
-# 32x32 images (batch 4 on each of 2 ranks: 2 iterations an epoch) and one
-# epoch per stage.
-TINY_PWKD = """
-_base_ = [{base!r}]
-
-narrow = dict(stem_channels=8, base_channels=8)
-model = dict(
-    student=dict(backbone=narrow, head=dict(in_channels=64)),
-    teacher=dict(backbone=narrow, head=dict(in_channels=64)),
-    teacher_ckpt=None, allow_untrained_teacher=True)
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        _delete_=True,
-        type='CustomDataset',
-        data_root={data_root!r},
-        indices=16,
-        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))
-val_dataloader = val_cfg = val_evaluator = None
-test_dataloader = test_cfg = test_evaluator = None
-stages = [dict(width=w, epochs=1) for w in (0.25, 0.5, 0.75, 1.0)]
-custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
-param_scheduler = dict(stages=stages)
-train_cfg = dict(max_epochs=4)
-default_hooks = dict(logger=dict(interval=1))
-randomness = dict(seed=0, deterministic=True)
-"""
+from helpers import tiny_pwkd
 
 
 def write_tiny_config(folder: Path, data_root: Path) -> Path:
-    """Write the tiny PWKD config into ``folder``; returns its path."""
+    """Write the tiny PWKD config into ``folder``; returns its path: 8x
+    narrower ResNets, a random teacher, 16 synthetic 32x32 images (batch
+    4 on each of 2 ranks: 2 iterations an epoch), one epoch per stage."""
     path = folder / 'tiny_pwkd.py'
     base = str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py')
-    path.write_text(TINY_PWKD.format(base=base, data_root=str(data_root)))
+    path.write_text(tiny_pwkd(base, data_root, narrow=True))
     return path
 
 

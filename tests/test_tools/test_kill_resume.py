@@ -22,40 +22,7 @@ import torch
 import mmpwkd  # noqa: F401  (checkpoint allowlist)
 
 from conftest import REPO, python_tool
-
-# The PWKD config with 8x narrower ResNets, a random teacher and 16 synthetic
-# 32x32 images, batch 4: 4 iterations an epoch in one process, 2 with two.
-# Stages of 1, 2, 1 and 1 epochs, so a checkpoint (epoch 2) lies inside
-# stage 2. Validation scores the student and the teacher every epoch.
-TINY_PWKD = """
-_base_ = [{base!r}]
-
-narrow = dict(stem_channels=8, base_channels=8)
-model = dict(
-    student=dict(backbone=narrow, head=dict(in_channels=64)),
-    teacher=dict(backbone=narrow, head=dict(in_channels=64)),
-    teacher_ckpt=None, allow_untrained_teacher=True)
-dataset = dict(
-    _delete_=True,
-    type='CustomDataset',
-    data_root={data_root!r},
-    indices=16,
-    pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False, dataset=dataset)
-val_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False, dataset=dataset)
-test_dataloader = test_cfg = test_evaluator = None
-epochs = (1, 2, 1, 1)
-stages = [
-    dict(width=w, epochs=e) for w, e in zip((0.25, 0.5, 0.75, 1.0), epochs)
-]
-custom_hooks = [dict(type='PWKDStageHook', stages=stages)]
-param_scheduler = dict(stages=stages)
-train_cfg = dict(max_epochs=sum(epochs))
-default_hooks = dict(logger=dict(interval=1))
-randomness = dict(seed=0, deterministic=True)
-"""
+from helpers import tiny_pwkd
 
 # The same run, killed before iteration ``at_iter`` (0-based).
 KILLED = """
@@ -72,12 +39,17 @@ TIMEOUT = 300
 
 def _write_configs(folder: Path, data_root: Path,
                    at_iter: int) -> Tuple[Path, Path]:
-    """The tiny config and its killed variant; returns their paths."""
+    """The tiny config and its killed variant; returns their paths. The
+    PWKD config with 8x narrower ResNets, a random teacher and 16 synthetic
+    32x32 images, batch 4: 4 iterations an epoch in one process, 2 with
+    two. Stages of 1, 2, 1 and 1 epochs, so a checkpoint (epoch 2) lies
+    inside stage 2. Validation scores the student and the teacher every
+    epoch."""
     base = folder / 'tiny_pwkd.py'
     base.write_text(
-        TINY_PWKD.format(
-            base=str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py'),
-            data_root=str(data_root)))
+        tiny_pwkd(str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py'),
+                  data_root, stage_epochs=(1, 2, 1, 1), val_batch=8,
+                  narrow=True))
     # The same file name: a resume refuses another config's checkpoint.
     (folder / 'self_kill').mkdir(exist_ok=True)
     killed = folder / 'self_kill' / 'tiny_pwkd.py'

@@ -8,43 +8,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from conftest import REPO
+from helpers import TINY_WIDTHS as STAGE_WIDTHS
+from helpers import tiny_pwkd_cfg
 
-STAGE_WIDTHS = (0.25, 0.5, 0.75, 1.0)
+PWKD = str(REPO / 'configs' / 'pwkd' / 'r34_r18_in1k.py')
 
 
-def tiny_cfg(config: str, data_root: Path, work_dir: Path) -> Config:
-    """The config with 8 synthetic 32x32 images, batch 4, 1 epoch a stage
-    (2 iterations), and a randomly initialised teacher."""
-    cfg = Config.fromfile(str(REPO / config))
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-    dataset = dict(
-        type='CustomDataset',
-        data_root=str(data_root),
-        indices=8,
-        pipeline=pipeline)
-    loader = dict(
-        batch_size=4,
-        num_workers=0,
-        persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=True),
-        dataset=dataset)
-    cfg.train_dataloader = loader
-    cfg.val_dataloader = dict(
-        loader, sampler=dict(type='DefaultSampler', shuffle=False))
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.teacher_ckpt = None
-    cfg.model.allow_untrained_teacher = True
-    cfg.work_dir = str(work_dir)
-    cfg.train_cfg.max_epochs = len(STAGE_WIDTHS)
-    if cfg.get('custom_hooks'):
-        cfg.custom_hooks[0].stages = [
-            dict(width=w, epochs=1) for w in STAGE_WIDTHS
-        ]
-        cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0, deterministic=True)
-    cfg.launcher = 'none'
-    return cfg
+def tiny_cfg(data_root: Path, work_dir: Path, **kwargs) -> Config:
+    """The PWKD config on 8 synthetic 32x32 images in batches of 4, one
+    epoch (2 iterations) a stage, a random teacher."""
+    kwargs = dict(dict(images=8), **kwargs)
+    return tiny_pwkd_cfg(PWKD, data_root, work_dir, **kwargs)
 
 
 def _record_teacher_channels(runner: Runner) -> List[Tuple[int, int]]:
@@ -61,7 +35,7 @@ def _record_teacher_channels(runner: Runner) -> List[Tuple[int, int]]:
 
 
 def test_pwkd_config_runs_all_stages(tmp_path, image_folder):
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', image_folder, tmp_path)
+    cfg = tiny_cfg(image_folder, tmp_path, val_batch=4)
     runner = Runner.from_cfg(cfg)
     teacher_before = {
         k: v.clone()
@@ -82,46 +56,81 @@ def test_pwkd_config_runs_all_stages(tmp_path, image_folder):
 
 
 def test_kd_config_is_one_stage_at_full_width(tmp_path, image_folder):
-    cfg = tiny_cfg('configs/kd/kd_resnet34_resnet18_8xb32_in1k.py',
-                   image_folder, tmp_path)
-    cfg.train_cfg.max_epochs = 1
+    cfg = tiny_pwkd_cfg(
+        str(REPO / 'configs/kd/kd_resnet34_resnet18_8xb32_in1k.py'),
+        image_folder, tmp_path, images=8, stage_epochs=(1, ))
+    cfg.custom_hooks = None  # the KD config as it is
     runner = Runner.from_cfg(cfg)
     seen = _record_teacher_channels(runner)
     runner.train()
     assert seen == [(0, 512), (1, 512)]
 
 
-def _mid_stage2_cfg(data_root: Path, work_dir: Path) -> Config:
-    """Stages of 1, 2, 1, 1 epochs: after epoch 2 the run is in stage 2."""
-    cfg = tiny_cfg('configs/pwkd/r34_r18_in1k.py', data_root, work_dir)
-    epochs = (1, 2, 1, 1)
-    cfg.custom_hooks[0].stages = [
-        dict(width=w, epochs=e) for w, e in zip(STAGE_WIDTHS, epochs)
-    ]
-    cfg.param_scheduler.stages = cfg.custom_hooks[0].stages
-    cfg.train_cfg.max_epochs = sum(epochs)
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+def _run(cfg: Config) -> Tuple[Runner, List[Tuple[int, int]]]:
+    """Train ``cfg``; the runner and the teacher's channels per iteration."""
+    runner = Runner.from_cfg(cfg)
+    seen = _record_teacher_channels(runner)
+    runner.train()
+    return runner, seen
+
+
+def _resumed(data_root: Path, work_dir: Path, checkpoint: Path,
+             **hook) -> Config:
+    """The tiny config resumed from ``checkpoint`` in a run of 8 epochs."""
+    cfg = tiny_cfg(data_root, work_dir)
+    cfg.resume, cfg.load_from = True, str(checkpoint)
+    cfg.train_cfg.max_epochs = 8
+    cfg.custom_hooks[0].update(hook)
     return cfg
 
 
-def test_resume_mid_stage2_restores_stage_width_and_lr(tmp_path,
-                                                       image_folder):
-    full = Runner.from_cfg(_mid_stage2_cfg(image_folder, tmp_path / 'full'))
-    full_seen = _record_teacher_channels(full)
-    full.train()
-    full_lr = full.message_hub.get_scalar('train/lr').data[0]
+def _followed(runner: Runner, seen: List[Tuple[int, int]]) -> None:
+    """Iterations 4-15 of 16 (2 an epoch) ran the new stages: width 0.5,
+    0.75, 1.0 for 4 iterations each, the LR restarting at each, and the
+    log shows the width the teacher ran at."""
+    assert seen == [(it, int(512 * STAGE_WIDTHS[it // 4]))
+                    for it in range(4, 16)]
+    lrs = runner.message_hub.get_scalar('train/lr').data[0][-12:]
+    assert [lrs[i] for i in (0, 4, 8)] == pytest.approx([0.1] * 3)
+    assert all(lrs[i + 1] < lrs[i] for i in range(12) if i % 4 != 3)
+    logged = runner.message_hub.get_scalar('train/teacher_width').data[0]
+    assert list(logged[-12:]) == [STAGE_WIDTHS[it // 4]
+                                  for it in range(4, 16)]
 
-    cfg = _mid_stage2_cfg(image_folder, tmp_path / 'resumed')
-    cfg.resume, cfg.load_from = True, str(tmp_path / 'full' / 'epoch_2.pth')
-    resumed = Runner.from_cfg(cfg)
-    resumed_seen = _record_teacher_channels(resumed)
-    resumed.train()
-    resumed_lr = resumed.message_hub.get_scalar('train/lr').data[0]
 
-    assert resumed_seen[0] == (4, 256)  # stage 2, width 0.5
-    assert resumed_seen == full_seen[4:]
-    assert list(resumed_lr[-len(resumed_seen):]) == list(full_lr[4:])
-    final_full = full.model.student.state_dict()
-    for key, value in resumed.model.student.state_dict().items():
-        assert torch.equal(value, final_full[key]), key
+@pytest.mark.parametrize('stages', ['ratio', 'epochs'])
+def test_a_longer_run_resumed_is_refused_or_followed(tmp_path, image_folder,
+                                                     stages):
+    """ratio stages resumed with max_epochs doubled, and 4x1 -> 4x2 epoch
+    stages: refused naming both schedules; with allow_schedule_change the
+    widths, the LR restarts and the logged width follow the new stages."""
+    cfg = tiny_cfg(image_folder, tmp_path / 'first')
+    new = [dict(width=w, ratio=1) for w in STAGE_WIDTHS]
+    if stages == 'ratio':
+        cfg.custom_hooks[0].stages = new
+    else:
+        new = [dict(width=w, epochs=2) for w in STAGE_WIDTHS]
+    _run(cfg)
+    checkpoint = tmp_path / 'first' / 'epoch_2.pth'
+    refused = _resumed(image_folder, tmp_path / 'refused', checkpoint,
+                       stages=new)
+    old, longer = (8, 16) if stages == 'ratio' else (4, 8)  # iters, epochs
+    with pytest.raises(ValueError, match=r'trained with stages .*'
+                       f"'total': {old}}}, but the config gives .*"
+                       f"'total': {longer}}}"):
+        Runner.from_cfg(refused).train()
+    _followed(*_run(_resumed(image_folder, tmp_path / 'allowed', checkpoint,
+                             stages=new, allow_schedule_change=True)))
+
+
+def test_a_resume_without_the_stage_hook_is_refused(tmp_path, image_folder):
+    """Without PWKDStageHook the slimmable teacher would silently run at
+    its last width while the log showed the checkpoint's."""
+    _run(tiny_cfg(image_folder, tmp_path / 'first', stage_epochs=(1, 1)))
+    cfg = tiny_cfg(image_folder, tmp_path / 'resumed', stage_epochs=(1, 1))
+    cfg.custom_hooks = []
+    cfg.param_scheduler = dict(type='ConstantLR', factor=1.0)
+    cfg.resume, cfg.load_from = True, str(tmp_path / 'first' / 'epoch_1.pth')
+    with pytest.raises(RuntimeError, match='no stage schedule sets its '
+                       'width'):
+        Runner.from_cfg(cfg).train()

@@ -1,6 +1,7 @@
 # Vanilla KD (CRD protocol: tau 4, CE 0.1, KL 0.9) from the slimmable
-# teacher at full width, with everything else as the student alone. Without
-# a stage hook the teacher keeps width 1.0 throughout.
+# teacher at full width, with everything else as the student alone: PWKD
+# with one stage at width 1.0. A slimmable teacher trains only under a
+# stage hook, so that a run cannot lose its stages without a word.
 _base_ = ['resnet8_1xb128_fmnist-student.py']
 
 model = dict(
@@ -20,3 +21,6 @@ model = dict(
     'slimmable-resnet20_1xb128_fmnist-teacher.pth',
     student_loss_weight=0.1,
     distill_losses=dict(loss_kd=dict(type='KDLoss', tau=4, loss_weight=0.9)))
+custom_hooks = [
+    dict(type='PWKDStageHook', stages=[dict(width=1.0, ratio=1)])
+]

@@ -4,6 +4,9 @@
 _base_ = ['pwkd-kd-paper_resnet20_resnet8_1xb128_fmnist-student.py']
 
 custom_hooks = [
-    dict(type='PWKDStageHook', stages={{_base_.stages}}, gradual=True)
+    dict(
+        type='PWKDStageHook',
+        stages=[dict(width=w, ratio=1) for w in (0.25, 0.5, 0.75, 1.0)],
+        gradual=True)
 ]
 param_scheduler = dict(restart=False)

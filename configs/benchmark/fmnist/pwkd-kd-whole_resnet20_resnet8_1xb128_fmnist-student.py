@@ -3,6 +3,9 @@
 # the LR schedule does.
 _base_ = ['pwkd-kd-paper_resnet20_resnet8_1xb128_fmnist-student.py']
 
-stages = [dict(width=1.0, ratio=1) for _ in range(4)]
-custom_hooks = [dict(type='PWKDStageHook', stages=stages, any_order=True)]
-param_scheduler = dict(stages=stages)
+custom_hooks = [
+    dict(
+        type='PWKDStageHook',
+        stages=[dict(width=1.0, ratio=1)] * 4,
+        any_order=True)
+]

@@ -1,3 +1,4 @@
 from .stage_cosine_lr import StageCosineLR
+from .stage_restarts import follow_stages
 
-__all__ = ['StageCosineLR']
+__all__ = ['StageCosineLR', 'follow_stages']

@@ -1,14 +1,16 @@
 """A cosine LR schedule that restarts with the PWKD stages.
 
-PWKD restarts the learning rate at each stage (a cyclic schedule). Given
-the same stage list as :class:`PWKDStageHook`, this scheduler derives its
-restarts from the stages, so the two cannot drift apart. Its options cover
+PWKD restarts the learning rate at each stage (a cyclic schedule). The
+scheduler is given no stage list: :class:`PWKDStageHook`, which owns the
+schedule, hands it over at ``before_train`` (:meth:`follow_stages`), after
+a resume too, so the restarts fall on the stage starts of this run, however
+long it is. Its options cover
 the shapes our accuracy benchmark compares: full restarts, none (one
 cosine; only the teacher changes), damped restarts, and a short linear
 warm-up after each restart.
 """
 import math
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
@@ -16,7 +18,7 @@ from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
 from mmpwkd.registry import PARAM_SCHEDULERS
 from mmpwkd.utils.arg_checks import check_bool, check_fraction
 
-from ..stages import parse_stages, stage_ends
+from ..stages import StageSchedule
 
 __all__ = ['StageCosineLR']
 
@@ -30,13 +32,12 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
     Stage ``k`` (0-based) starts at ``base_lr * restart_decay ** k``
     (after a linear warm-up over the first ``restart_warmup`` of the stage,
     for ``k >= 1``) and anneals to ``eta_min`` by the stage's end. With
-    ``restart=False`` it is one cosine over the whole run.
+    ``restart=False`` it is one cosine over the whole run. With restarts
+    it needs a :class:`PWKDStageHook` in the run: stepping past the first
+    step without its stages is an error.
 
     Args:
         optimizer: Wrapped optimizer (given by the runner).
-        stages (Sequence[dict]): The stage list of the
-            :class:`PWKDStageHook` (widths are ignored; the lengths, in any
-            unit, are scaled to this scheduler's steps).
         restart (bool): Restart at each stage. Defaults to True.
         restart_decay (float): Peak of stage ``k`` relative to the first,
             ``restart_decay ** k``, in (0, 1]. Defaults to 1.0.
@@ -56,7 +57,6 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
 
     def __init__(self,
                  optimizer,
-                 stages: Sequence[dict],
                  restart: bool = True,
                  restart_decay: float = 1.0,
                  restart_warmup: float = 0.0,
@@ -71,14 +71,13 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
                              'the runner (which ends it with training) or '
                              'give end')
         self.restart = check_bool(OWNER, 'restart', restart)
-        lengths = parse_stages(stages, OWNER).lengths
         self.restart_decay = check_fraction(OWNER, 'restart_decay',
                                             restart_decay)
         self.restart_warmup = check_fraction(
             OWNER, 'restart_warmup', restart_warmup, include_zero=True)
         self.eta_min = eta_min
-        total = end - begin
-        self.ends = stage_ends(lengths, total, OWNER) if restart else [total]
+        # Stage ends in steps from begin; None until follow_stages.
+        self.ends: Optional[List[int]] = None if restart else [end - begin]
         super().__init__(
             optimizer,
             begin=begin,
@@ -100,25 +99,33 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
         return cls(*args, begin=int(begin * epoch_length), end=end,
                    by_epoch=False, **kwargs)
 
-    def restart_points(self) -> Optional[List[int]]:
-        """Steps where the LR restarts, then the last step; None without
-        restarts."""
-        if not self.restart:
-            return None
-        return [self.begin + step for step in [0, *self.ends]]
+    def follow_stages(self, schedule: StageSchedule) -> None:
+        """Restart where the stages of ``schedule`` start (scaled to this
+        scheduler's steps); without restarts only the end is kept."""
+        total = self.end - self.begin
+        self.ends = schedule.steps(total) if self.restart else [total]
 
     def state_dict(self) -> dict:
-        """The scheduler's state, without the stage ends: they derive from
-        the config, so a resume with new stages (which
+        """The scheduler's state without its end and stage ends: both come
+        from this run (the config's end, the stage hook's stages), so a
+        resume into a changed schedule (which
         ``PWKDStageHook(allow_schedule_change=True)`` allows) follows the
-        new stages in the LR as in the widths."""
+        new run length and stages in the LR as in the widths."""
         state = super().state_dict()
         state.pop('ends', None)
+        state.pop('end', None)
         return state
 
     def factor(self, step: int) -> float:
         """The LR at ``step`` (from ``begin``) relative to the base LR,
         before ``eta_min`` is mixed in."""
+        if self.ends is None:
+            if step == 0:  # the runner steps once when it builds us
+                return 1.0
+            raise RuntimeError(
+                f'{OWNER}: restarts with the PWKD stages, but no '
+                'PWKDStageHook gave it stages; add custom_hooks=[dict('
+                "type='PWKDStageHook', stages=...)] or set restart=False")
         stage = next(k for k, end in enumerate(self.ends) if step < end) \
             if step < self.ends[-1] else len(self.ends) - 1
         start = self.ends[stage - 1] if stage else 0

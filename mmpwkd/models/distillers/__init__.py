@@ -1,4 +1,4 @@
-from .feature_recorder import FeatureRecorder
+from ..feature_recorder import FeatureRecorder
 from .pwkd_distiller import PWKDDistiller
 from .teacher_loading import load_teacher_checkpoint
 

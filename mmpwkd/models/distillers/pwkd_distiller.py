@@ -19,7 +19,7 @@ from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 
 from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
-from .feature_recorder import FeatureRecorder
+from ..feature_recorder import FeatureRecorder
 from .teacher_loading import TeacherWeights
 
 __all__ = ['PWKDDistiller']
@@ -32,7 +32,7 @@ Forward = Callable[[nn.Module, Tensor], Tensor]
 
 
 def _forward(model: nn.Module, inputs: Tensor) -> Tensor:
-    """A classifier's logits, without its loss or predictions."""
+    """Run a classifier to its logits, without loss or predictions."""
     return model.head(model.extract_feat(inputs))
 
 
@@ -157,6 +157,9 @@ class PWKDDistiller(BaseModel):
         self.distill_terms = self._build_terms(distill_losses)
         self._check_num_classes()
         self._recorders = self._build_recorders()
+        # Whether a stage schedule has set the teacher width (see
+        # train_step).
+        self._width_set = False
 
     @staticmethod
     def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:
@@ -220,6 +223,23 @@ class PWKDDistiller(BaseModel):
                              f'teacher has widths {self.teacher_widths}')
         if hasattr(self.teacher, 'set_width'):
             self.teacher.set_width(width)
+        self._width_set = True
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
+        """mmengine's training step, refused for a slimmable teacher whose
+        width no stage schedule has set: without :class:`PWKDStageHook`
+        (a config that dropped it, a resume included) the teacher would
+        silently run at its last width."""
+        if not self._width_set and len(self.teacher_widths) > 1:
+            raise RuntimeError(
+                f'{OWNER}: the teacher is slimmable (widths '
+                f'{self.teacher_widths}) but no stage schedule sets its '
+                'width: add custom_hooks=[dict(type=\'PWKDStageHook\', '
+                'stages=...)] (a one-stage schedule, stages=[dict('
+                'width=1.0, ratio=1)], is KD from the whole teacher); to '
+                'resume a PWKD checkpoint with other stages, give them '
+                'with allow_schedule_change=True')
+        return super().train_step(data, optim_wrapper)
 
     def set_distill_scale(self, scale: float) -> None:
         """Scale every distill loss by ``scale`` (a warm-up, set by
@@ -268,34 +288,53 @@ class PWKDDistiller(BaseModel):
                 }
         return results
 
-    def _outputs(self, side: str, inputs: Tensor) -> Dict[str, Tensor]:
-        """Logits and recorded features of the student or the teacher."""
-        forward = self._teacher_forward if side == 'teacher' else _forward
-        with self._recorders[side].record() as features:
-            features[LOGITS] = forward(getattr(self, side), inputs)
-        return features
+    def _outputs(self, side: str, inputs: Tensor,
+                 data_samples: Optional[List[DataSample]] = None
+                 ) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+        """The one way either model is run: its logits (the head's output)
+        and named features, recorded by forward hooks, and, given data
+        samples, the head's own label losses (mmpretrain's public
+        ``head.loss``, which runs the head once)."""
+        model = getattr(self, side)
+        head_losses: Dict[str, Tensor] = {}
+        with self._recorders[side].record() as outputs:
+            if data_samples is None:
+                self._teacher_forward(model, inputs)
+            else:
+                head_losses = model.head.loss(
+                    model.extract_feat(inputs), data_samples)
+        outputs[LOGITS] = outputs[_HEAD]
+        return outputs, head_losses
 
     def loss(self, inputs: Tensor,
              data_samples: List[DataSample]) -> Dict[str, Tensor]:
-        """Student losses (``student.*``) and distill losses (``distill.*``).
-        """
-        with self._recorders['student'].record() as student:
-            head_losses = self.student.head.loss(
-                self.student.extract_feat(inputs), data_samples)
-        student[LOGITS] = student[_HEAD]
+        """Student losses (``student.*``), distill losses (``distill.*``)
+        and the width the teacher ran at (``teacher_width``, logged)."""
+        student, head_losses = self._outputs('student', inputs, data_samples)
         with torch.no_grad():
-            teacher = self._outputs('teacher', inputs)
+            teacher, _ = self._outputs('teacher', inputs)
         losses = {
             f'student.{key}': value * self.student_loss_weight
             if 'loss' in key else value
             for key, value in head_losses.items()
         }
+        losses.update(self._distill(student, teacher, data_samples, inputs))
+        losses['teacher_width'] = torch.tensor(self.teacher_width,
+                                               device=inputs.device)
+        return losses
+
+    def _distill(self, student: Dict[str, Tensor], teacher: Dict[str,
+                                                                  Tensor],
+                 data_samples: List[DataSample],
+                 inputs: Tensor) -> Dict[str, Tensor]:
+        """Every distill term on the recorded outputs."""
         target = _labels(data_samples, inputs.device)
-        for name, term in self.distill_terms.items():
-            losses[f'distill.{name}'] = self.distill_scale * term(
+        return {
+            f'distill.{name}': self.distill_scale * term(
                 student[term.student_source], teacher[term.teacher_source],
                 target, self.teacher_width)
-        return losses
+            for name, term in self.distill_terms.items()
+        }
 
     @torch.no_grad()
     def check_teacher_width(self, inputs: Tensor,
@@ -321,12 +360,9 @@ class PWKDDistiller(BaseModel):
         self.eval()
         self.set_teacher_width(width)
         try:
-            student = self._outputs('student', inputs)
-            teacher = self._outputs('teacher', inputs)
-            target = _labels(data_samples, inputs.device)
-            for term in self.distill_terms.values():
-                term(student[term.student_source],
-                     teacher[term.teacher_source], target, width)
+            student, _ = self._outputs('student', inputs, data_samples)
+            teacher, _ = self._outputs('teacher', inputs)
+            self._distill(student, teacher, data_samples, inputs)
         finally:
             self.set_teacher_width(active)
             self.train(mode)

@@ -16,6 +16,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmpwkd.models.losses import kd_loss
+from mmpwkd.models.feature_recorder import FeatureRecorder
 from mmpwkd.registry import MODELS
 from mmpwkd.utils.arg_checks import check_positive, check_positive_int
 
@@ -136,6 +137,10 @@ class SlimmableClassifier(ImageClassifier):
         # Listed once: a joint step switches width 8 times, and walking
         # the module tree each time costs as much as a narrow forward.
         self._slimmable_layers = tuple(slimmable_layers(self).values())
+        # The logits of each width, as the head's public loss computes
+        # them (it does not return them).
+        self._logits = FeatureRecorder(self, {'head': 'model.head'}) \
+            if self.with_head else None
 
     @staticmethod
     def _check_options(widths: Tuple[float, ...], divisor: int,
@@ -234,19 +239,15 @@ class SlimmableClassifier(ImageClassifier):
         losses = {}
         soft_target = None
         for width in self._train_widths():
-            with self.width(width):
+            with self.width(width), self._logits.record() as recorded:
                 feats = self.extract_feat(inputs)
                 if soft_target is None or not self.inplace_distill:
                     head_losses = self.head.loss(feats, data_samples)
-                    # ClsHead.loss does not return the logits.
-                    with torch.no_grad():
-                        logits = self.head(feats)
                 else:
-                    logits = self.head(feats)
                     head_losses = dict(loss=kd_loss(
-                        logits.float(), soft_target,
+                        self.head(feats).float(), soft_target,
                         self.distill_temperature))
-                    logits = logits.detach()
+            logits = recorded['head'].detach()
             if self.inplace_distill and soft_target is None:
                 soft_target = logits.float()
             losses.update(

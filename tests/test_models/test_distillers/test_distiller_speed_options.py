@@ -69,7 +69,7 @@ def teacher_logits(model: PWKDDistiller, inputs: torch.Tensor,
             # The first forward at a width compiles; the second is the
             # compiled steady state.
             model._outputs('teacher', inputs)
-            found.append(model._outputs('teacher', inputs)['logits'])
+            found.append(model._outputs('teacher', inputs)[0]['logits'])
     return found
 
 

@@ -71,11 +71,23 @@ def test_teacher_width_switches_teacher_logits():
 
 
 def test_plain_teacher_is_vanilla_kd():
+    """The KD term scores the student's logits against the plain teacher's
+    whole logits, and nothing else can be set."""
     model = distiller(teacher=classifier(34, 16))
     assert model.teacher_widths == (1.0, )
     model.set_teacher_width(1.0)
     with pytest.raises(ValueError, match='widths'):
         model.set_teacher_width(0.5)
+    model.eval()  # BN running statistics: the same logits twice
+    inputs, samples = batch()
+    got = model(inputs, samples, mode='loss')
+    with torch.no_grad():
+        student = model.student(inputs, mode='tensor')
+        teacher = model.teacher(inputs, mode='tensor')
+    kd = model.distill_terms['loss_kd'].loss(student, teacher, None)
+    assert kd > 0
+    torch.testing.assert_close(got['distill.loss_kd'], kd)
+    assert got['teacher_width'].item() == 1.0
 
 
 def test_feature_loss_with_connector_follows_teacher_width():
@@ -107,8 +119,18 @@ def test_channel_free_feature_loss_needs_no_connector():
                 type='ATLoss',
                 student='backbone.layer2',
                 teacher='backbone.layer2')))
-    model.set_teacher_width(0.5)
-    assert model(*batch(), mode='loss')['distill.loss_at'] >= 0
+    model.set_teacher_width(0.25)
+    model.eval()
+    features = {}
+    for side in ('student', 'teacher'):
+        getattr(model, side).backbone.layer2.register_forward_hook(
+            lambda m, i, o, side=side: features.setdefault(side, o))
+    loss = model(*batch(), mode='loss')['distill.loss_at']
+    student, teacher = features['student'], features['teacher']
+    assert student.shape[1] != teacher.shape[1]  # 16 and 8 channels
+    expected = model.distill_terms['loss_at'].loss(student, teacher, None)
+    assert loss > 0
+    torch.testing.assert_close(loss, expected)
 
 
 def test_dkd_gets_labels():
@@ -298,6 +320,21 @@ def test_teacher_runs_sliced_at_its_active_width():
     model.set_teacher_width(0.25)
     model(*batch(), mode='loss')
     assert ran == [4]
+
+
+def test_a_slimmable_teacher_needs_a_stage_schedule_to_train():
+    """Without PWKDStageHook nothing sets the width: the training step is
+    refused rather than silently running the teacher at its last width."""
+    from mmengine.optim import OptimWrapper
+    model = distiller()
+    inputs, samples = batch()
+    data = dict(inputs=list(inputs), data_samples=samples)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(RuntimeError, match='no stage schedule sets its '
+                       r"width: add custom_hooks=\[dict\(type='PWKDStage"):
+        model.train_step(data, wrapper)
+    model.set_teacher_width(0.5)
+    assert model.train_step(data, wrapper)['teacher_width'].item() == 0.5
 
 
 def test_training_step_leaves_the_teacher_frozen():

@@ -1,4 +1,6 @@
-"""Forward hooks that record named sub-modules' outputs during a forward."""
+"""Forward hooks that record named sub-modules' outputs during a forward:
+the one way the distiller reads logits and features of student and teacher,
+and a slimmable classifier the logits of each width."""
 import difflib
 from contextlib import contextmanager
 from functools import partial
