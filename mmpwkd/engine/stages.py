@@ -10,9 +10,11 @@ its ``stages`` and resolves it against the train loop; the LR scheduler
 read the resolved schedule from the hook, so the stages are stated once.
 
 A stage names its teacher by ``width`` (a sub-network of a slimmable
-teacher). :data:`TEACHER_KEYS` lists the keys that may name a stage's
-teacher; another kind (a teacher checkpoint per stage) would add its key
-there and its meaning where the hook enters a stage.
+teacher: partial in width, PWKD) or by ``checkpoint`` (the whole teacher
+as it was at a point of its own training: partial in training, as in
+route-constrained distillation, Jin et al., ICCV 2019). All stages of a
+schedule use the same key; :data:`TEACHER_KEYS` lists them, and the hook
+gives each its meaning when it enters a stage.
 """
 import bisect
 from typing import List, Optional, Sequence
@@ -22,7 +24,7 @@ import numpy as np
 __all__ = ['StageSchedule', 'stage_ends']
 
 UNITS = ('epochs', 'iters', 'ratio')
-TEACHER_KEYS = ('width', )
+TEACHER_KEYS = ('width', 'checkpoint')
 
 
 def _number(value: object, integer: bool) -> bool:
@@ -53,34 +55,53 @@ def stage_ends(lengths: Sequence[float], total: int, owner: str) -> List[int]:
     return ends
 
 
+def _teacher_key(stages: Sequence[dict], owner: str) -> str:
+    """The one key that names every stage's teacher."""
+    keys = {key for stage in stages for key in TEACHER_KEYS
+            if isinstance(stage, dict) and key in stage}
+    if len(keys) != 1:
+        raise ValueError(f'{owner}: every stage names its teacher by the '
+                         f'same key, one of {TEACHER_KEYS}; got '
+                         f'{list(stages)!r}')
+    return keys.pop()
+
+
 def _parse(stages: Sequence[dict], owner: str):
-    """Widths, lengths and unit of a checked stage list."""
+    """Teacher key, teachers (widths or checkpoints), lengths and unit of
+    a checked stage list."""
     if not isinstance(stages, (list, tuple)) or not stages:
         raise ValueError(f'{owner}: stages must be a non-empty list of '
-                         'dict(width=..., epochs=...|iters=...|ratio=...), '
-                         f'got {stages!r}')
+                         'dict(width=...|checkpoint=..., '
+                         'epochs=...|iters=...|ratio=...), got '
+                         f'{stages!r}')
     units = {key for stage in stages for key in UNITS
              if isinstance(stage, dict) and key in stage}
     if len(units) != 1:
         raise ValueError(f'{owner}: every stage needs the same length key, '
                          f'one of {UNITS}; got {list(stages)!r}')
     unit = units.pop()
-    widths, lengths = [], []
+    key = _teacher_key(stages, owner)
+    teachers, lengths = [], []
     for index, stage in enumerate(stages):
-        if set(stage) != {TEACHER_KEYS[0], unit}:
+        if set(stage) != {key, unit}:
             raise ValueError(f'{owner}: stages[{index}] must have exactly '
-                             f'the keys width and {unit}, got {stage!r}')
-        width, length = stage['width'], stage[unit]
-        if not _number(width, False) or not 0 < width <= 1:
+                             f'the keys {key} and {unit}, got {stage!r}')
+        teacher, length = stage[key], stage[unit]
+        if key == 'width' and (not _number(teacher, False)
+                               or not 0 < teacher <= 1):
             raise ValueError(f'{owner}: stages[{index}].width must be in '
-                             f'(0, 1], got {width!r}')
+                             f'(0, 1], got {teacher!r}')
+        if key == 'checkpoint' and (not isinstance(teacher, str)
+                                    or not teacher):
+            raise ValueError(f'{owner}: stages[{index}].checkpoint must be '
+                             f'a checkpoint path, got {teacher!r}')
         if not _number(length, unit != 'ratio') or length <= 0:
             kind = 'positive number' if unit == 'ratio' else 'positive int'
             raise ValueError(f'{owner}: stages[{index}].{unit} must be a '
                              f'{kind}, got {length!r}')
-        widths.append(float(width))
+        teachers.append(float(teacher) if key == 'width' else teacher)
         lengths.append(length)
-    return widths, lengths, unit
+    return key, teachers, lengths, unit
 
 
 def _check_order(widths: List[float], allow_partial_end: bool,
@@ -101,9 +122,12 @@ class StageSchedule:
 
     Args:
         stages (Sequence[dict]): ``dict(width=w, epochs|iters|ratio=n)``
-            in training order.
+            or ``dict(checkpoint=path, epochs|iters|ratio=n)`` in training
+            order. Checkpoint stages run the whole teacher (its widest
+            width) with the stage's weights.
         gradual (bool): Draw the width per iteration between neighbouring
-            stages instead of switching at stage ends. Defaults to False.
+            stages instead of switching at stage ends (width stages only).
+            Defaults to False.
         allow_partial_end (bool): Allow a last width below 1.0.
             Defaults to False.
         any_order (bool): Allow widths in any order. Defaults to False.
@@ -118,8 +142,17 @@ class StageSchedule:
                  any_order: bool = False,
                  owner: str = 'PWKDStageHook') -> None:
         self.owner = owner
-        self.widths, self.lengths, self.unit = _parse(stages, owner)
-        _check_order(self.widths, allow_partial_end, any_order, owner)
+        key, teachers, self.lengths, self.unit = _parse(stages, owner)
+        # Checkpoint stages: the whole teacher, with each stage's weights.
+        self.checkpoints: Optional[List[str]] = None
+        if key == 'checkpoint':
+            self.checkpoints, self.widths = teachers, [1.0] * len(teachers)
+            if gradual:
+                raise ValueError(f'{owner}: gradual=True draws widths; '
+                                 'checkpoint stages have none')
+        else:
+            self.widths = teachers
+            _check_order(self.widths, allow_partial_end, any_order, owner)
         self.gradual = gradual
         # Stage ends and the run's length in the unit of progress (epochs
         # for epoch stages, else iterations); set by resolve().
@@ -128,6 +161,12 @@ class StageSchedule:
         if self.unit != 'ratio':
             self.ends = [int(sum(self.lengths[:k + 1]))
                          for k in range(len(self.lengths))]
+
+    def describe(self, stage: int) -> str:
+        """The teacher of ``stage``, in words for logs and messages."""
+        if self.checkpoints is not None:
+            return f'teacher checkpoint {self.checkpoints[stage]}'
+        return f'teacher width {self.widths[stage]}'
 
     @property
     def by_epoch(self) -> bool:
@@ -188,9 +227,12 @@ class StageSchedule:
         """The schedule as checkpoints record it (``meta.pwkd_stages``):
         the stages as given and where they end in this run, so that a
         resume into a run of another length is seen as a change."""
-        return dict(widths=list(self.widths), lengths=list(self.lengths),
-                    unit=self.unit, gradual=self.gradual,
-                    ends=list(self.ends), total=self.total)
+        record = dict(widths=list(self.widths), lengths=list(self.lengths),
+                      unit=self.unit, gradual=self.gradual,
+                      ends=list(self.ends), total=self.total)
+        if self.checkpoints is not None:
+            record['checkpoints'] = list(self.checkpoints)
+        return record
 
     def check_resume(self, saved: Optional[dict], allow: bool) -> None:
         """Refuse to continue a checkpoint trained with another schedule

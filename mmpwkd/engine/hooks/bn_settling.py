@@ -62,8 +62,8 @@ def warn_short_stages(schedule: StageSchedule, model: nn.Module,
     for index, iters in enumerate(stage_iters(schedule, max_iters)):
         if iters < needed:
             logger.warning(
-                f'{schedule.owner}: stage {index + 1} (teacher width '
-                f'{schedule.widths[index]}) lasts {iters} iterations, but '
+                f'{schedule.owner}: stage {index + 1} '
+                f'({schedule.describe(index)}) lasts {iters} iterations, but '
                 f"the student's BN running statistics (momentum "
                 f'{momentum}) need {needed} to settle ((1 - m)^n < '
                 f'{STALE_WEIGHT}); validation after it may score stale '

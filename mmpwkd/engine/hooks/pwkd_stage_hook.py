@@ -1,12 +1,16 @@
 """The stage schedule of Partial to Whole Knowledge Distillation.
 
 Stage k distils from the k-th narrowest teacher sub-network; the last stage
-from the whole teacher. The hook owns the run's :class:`StageSchedule`:
+from the whole teacher. Stages may instead name teacher checkpoints (the
+teacher as it was at points of its own training, route-constrained
+distillation); the same schedule, LR restarts, resume guards and logs
+apply. The hook owns the run's :class:`StageSchedule`:
 it resolves it against the train loop, hands it to the LR scheduler,
 records it in checkpoints and refuses a resume into another one; at each
 iteration it sets the teacher width through
 :meth:`PWKDDistiller.set_teacher_width` (the model never reads the epoch).
 """
+import os.path as osp
 from typing import Any, Optional, Sequence
 
 from mmengine.hooks import Hook
@@ -32,7 +36,11 @@ class PWKDStageHook(Hook):
         stages (Sequence[dict]): In training order, ``dict(width=w,
             epochs=n)`` (epoch-based loops), ``dict(width=w, iters=n)``, or
             ``dict(width=w, ratio=r)`` (relative lengths, scaled to the
-            run's iterations). Widths strictly ascending (unless
+            run's iterations). Instead of ``width`` every stage may name a
+            ``checkpoint`` of the teacher (a local file or URL mmengine
+            reads): at the stage start its weights are loaded into the
+            teacher (safely, strictly, refusing non-finite weights), which
+            runs at its widest width. Widths strictly ascending (unless
             ``any_order``) and available in the teacher; the last 1.0
             unless ``allow_partial_end``; epochs or iters sum to the train
             loop's ``max_epochs``/``max_iters``. ``StageCosineLR`` restarts
@@ -73,6 +81,10 @@ class PWKDStageHook(Hook):
                                          allow_partial_end),
             any_order=check_bool(OWNER, 'any_order', any_order),
             owner=OWNER)
+        for index, path in enumerate(self.schedule.checkpoints or ()):
+            if '://' not in path and not osp.isfile(path):
+                raise ValueError(f'{OWNER}: stages[{index}].checkpoint='
+                                 f'{path!r}: no such file')
         self.allow_schedule_change = check_bool(OWNER,
                                                 'allow_schedule_change',
                                                 allow_schedule_change)
@@ -140,12 +152,22 @@ class PWKDStageHook(Hook):
             self._model(runner).set_teacher_width(width)
         if stage != self._stage:
             self._stage = stage
+            if schedule.checkpoints is not None:
+                self._load_teacher(runner, stage)
             how = ' (gradual)' if schedule.gradual else ''
             runner.logger.info(
                 f'PWKD stage {stage + 1}/{len(schedule.widths)}{how}: '
-                f'teacher width {schedule.widths[stage]} from '
+                f'{schedule.describe(stage)} from '
                 f'{"epoch" if schedule.by_epoch else "iter"} '
                 f'{self._progress(runner) + 1} to {schedule.ends[stage]}')
+
+    def _load_teacher(self, runner, stage: int) -> None:
+        path = self.schedule.checkpoints[stage]
+        try:
+            self._model(runner).load_teacher(path)
+        except ValueError as error:
+            raise ValueError(
+                f'{OWNER}: stages[{stage}].checkpoint: {error}') from error
 
     def before_train_iter(self,
                           runner,

@@ -225,6 +225,19 @@ class PWKDDistiller(BaseModel):
             self.teacher.set_width(width)
         self._width_set = True
 
+    def load_teacher(self, path: str) -> None:
+        """Give the teacher the weights of checkpoint ``path`` (a stage
+        that names a point of the teacher's training). The teacher runs
+        at its widest width there, so a plain classifier's checkpoint
+        fits a slimmable teacher.
+
+        Raises:
+            ValueError: As :func:`load_teacher_checkpoint`.
+        """
+        load_teacher_checkpoint(self.teacher, path,
+                                allow_untrained_widths=True)
+        self.teacher.eval()
+
     def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
         """mmengine's training step, refused for a slimmable teacher whose
         width no stage schedule has set: without :class:`PWKDStageHook`
