@@ -20,7 +20,7 @@ from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
 from ..feature_recorder import FeatureRecorder
-from .teacher_loading import TeacherWeights
+from .teacher_loading import TeacherWeights, load_teacher_checkpoint
 
 __all__ = ['PWKDDistiller']
 
