@@ -8,8 +8,9 @@ those, so resuming works while a checkpoint that tries anything else (for
 example ``os.system``) is still refused by torch.
 
 mmengine 0.10.7's checkpoint loaders call ``torch.load`` with torch's
-default, which ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns off, or torch.hub's
-``load_state_dict_from_url``, whose ``weights_only`` defaults to False. Every
+default (which torch's environment switch for old checkpoints turns off),
+or torch.hub's ``load_state_dict_from_url``, whose ``weights_only``
+defaults to False. Every
 prefix mmengine knows (local paths, ``http(s)://``, ``torchvision://``,
 ``modelzoo://``, ``open-mmlab://``, ``openmmlab://``, ``mmcls://``,
 ``pavi://``, ``s3://``, ``petrel://``) is therefore registered again through

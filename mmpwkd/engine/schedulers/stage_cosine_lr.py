@@ -138,6 +138,8 @@ class StageCosineLR(LRSchedulerMixin, _ParamScheduler):
         progress = (local - warmup) / (length - warmup)
         return peak * (1 + math.cos(math.pi * progress)) / 2
 
+    # mmengine's documented way to define a scheduler: subclasses of
+    # _ParamScheduler implement its abstract _get_value.
     def _get_value(self) -> List[float]:
         factor = self.factor(self.last_step)
         return [
