@@ -21,3 +21,9 @@ val_evaluator = [
         width_in_name=False),
 ]
 test_evaluator = val_evaluator
+
+# Training workers start afresh each epoch (seeded by mmengine from the
+# seed, rank and worker id), so a resumed run draws the augmentations the
+# uninterrupted one drew; persistent workers carry random states no
+# checkpoint can hold. Costs one worker start-up per epoch.
+train_dataloader = dict(persistent_workers=False)

@@ -55,3 +55,9 @@ test_evaluator = val_evaluator
 
 # configs/pwkd reads the last checkpoint, epoch_10.pth.
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=2))
+
+# Training workers start afresh each epoch (seeded by mmengine from the
+# seed, rank and worker id), so a resumed run draws the augmentations the
+# uninterrupted one drew; persistent workers carry random states no
+# checkpoint can hold. Costs one worker start-up per epoch.
+train_dataloader = dict(persistent_workers=False)

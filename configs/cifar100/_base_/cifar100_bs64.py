@@ -8,6 +8,10 @@ _base_ = 'mmpretrain::_base_/datasets/cifar100_bs16.py'
 # less CPU work per batch before the first kernel of a step.
 data_preprocessor = dict(type='BatchedClsDataPreprocessor')
 
-train_dataloader = dict(batch_size=64, num_workers=4)
+# Training workers start afresh each epoch (seeded by mmengine from the
+# seed, rank and worker id), so a resumed run draws the augmentations the
+# uninterrupted one drew; persistent workers carry random states no
+# checkpoint can hold. Costs one worker start-up per epoch.
+train_dataloader = dict(batch_size=64, num_workers=4, persistent_workers=False)
 val_dataloader = dict(batch_size=64, num_workers=4)
 test_dataloader = val_dataloader
