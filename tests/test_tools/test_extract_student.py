@@ -80,6 +80,9 @@ def trained(tmp_path_factory, image_folder) -> Runner:
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook',
                                            interval=1)),
+        # KD from the whole slimmable teacher: a one-stage schedule.
+        custom_hooks=[dict(type='PWKDStageHook',
+                           stages=[dict(width=1.0, ratio=1)])],
         default_scope='mmpwkd',
         randomness=dict(seed=0))
     runner.train()
