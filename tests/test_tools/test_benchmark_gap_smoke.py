@@ -88,6 +88,13 @@ def test_diversity_and_gap_phases(tmp_path):
         assert set(scorings) == {'precise_bn', 'as_saved'}
         assert scorings['precise_bn']['preregistered'] in {
             'gain', 'no gain of 0.5 points or more', 'inconclusive'}
+    # The route-constrained arm ran on validation first, its stages at the
+    # quarter points of the plain teacher's 2 epochs (1, 1, 2, 2).
+    assert set(verdict['staged_val']) == {'kd_w05', 'kd_w025', 'route'}
+    route_log = next(runs.glob('pwkd-route-kd_resnet20_resnet8_*/pc100_e30/'
+                               'resnet20_route/seed0/*/*.log')).read_text()
+    assert 'teacher checkpoint' in route_log
+    assert str(tmp_path / 'runs' / 'teacher' / 'epoch_1.pth') in route_log
     # Seed 0 of the gap phase's arms is reused; seed 1 and the equal-cost
     # KD are new.
     assert 'reused' in verdict_run.stdout

@@ -21,11 +21,12 @@ last tenth of the run. The final takes the qualifying cell where PWKD + KD
 gains most over KD on validation.
 """
 import argparse
+import functools
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from accuracy_phases import arm_section, finals
-from accuracy_runs import Cell, Run, run_all, val_result
+from accuracy_runs import CONFIGS, Cell, Run, run_all, val_result
 from accuracy_stats import compare, paired_interval, summary
 from accuracy_teachers import slimmable_teacher
 
@@ -36,11 +37,13 @@ STUDENTS = {
     'resnet8': dict(
         student='resnet8', kd='kd_resnet20_resnet8',
         fixed='kd-fixed-width_resnet20_resnet8',
-        pwkd='pwkd-kd_resnet20_resnet8'),
+        pwkd='pwkd-kd_resnet20_resnet8',
+        route='pwkd-route-kd_resnet20_resnet8'),
     'resnet8-quarter': dict(
         student='resnet8-quarter', kd='kd_resnet20_resnet8-quarter',
         fixed='kd-fixed-width_resnet20_resnet8-quarter',
-        pwkd='pwkd-kd_resnet20_resnet8-quarter'),
+        pwkd='pwkd-kd_resnet20_resnet8-quarter',
+        route='pwkd-route-kd_resnet20_resnet8-quarter'),
 }
 # teacher -> options that swap the configs' resnet20 teacher for it.
 TEACHERS = {
@@ -89,6 +92,41 @@ def cell_runs(student: str, teacher: str, cell: Cell, seeds: Sequence[int],
         runs[arm] = [Run(config(student, arm), cell, s, options, tag,
                          distill) for s in seeds]
     return runs
+
+
+def route_runs(student: str, teacher: str, cell: Cell,
+               seeds: Sequence[int], data: Sequence[str],
+               plain: Path) -> List[Run]:
+    """The route-constrained arm: its config's stages, each distilling from
+    the plain teacher run in ``plain`` as it was at the end of stage k's
+    share of that run (epoch ceil(k E / n) of E, for n stages: epochs 3, 5,
+    8 and 10 of a 10-epoch teacher, as the config names them)."""
+    name = config(student, 'route')
+    epochs = sorted(int(p.stem[len('epoch_'):])
+                    for p in plain.glob('epoch_*.pth'))
+    if not epochs:
+        raise SystemExit(f'{plain} holds no checkpoint of the plain teacher')
+    stages = route_stages(name)
+    route = [plain / f'epoch_{-(-k * epochs[-1] // stages)}.pth'
+             for k in range(1, stages + 1)]
+    missing = [p.name for p in route if not p.exists()]
+    if missing:
+        raise SystemExit(f'{plain} lacks the route checkpoints {missing}: '
+                         'the plain teacher must keep every epoch')
+    options = (*TEACHERS[teacher], *(
+        f'custom_hooks.0.stages.{k}.checkpoint={path}'
+        for k, path in enumerate(route)))
+    distill = (*data, f'model.teacher_ckpt={route[-1]}')
+    return [Run(name, cell, s, options, f'{teacher}_route', distill)
+            for s in seeds]
+
+
+@functools.lru_cache(maxsize=None)
+def route_stages(name: str) -> int:
+    """How many stages a route config has (read in the main thread:
+    mmengine's config loading is not thread-safe)."""
+    from mmengine.config import Config
+    return len(Config.fromfile(str(CONFIGS / name)).custom_hooks[0]['stages'])
 
 
 def last_tenth_change(runs: Sequence[Run], root: Path) -> float:

@@ -73,8 +73,16 @@ def verdict_table(results: dict) -> List[str]:
     """The pre-registered final: every arm per seed, then each difference
     with its 95% confidence interval and verdict, in both scorings."""
     verdict, arms = results['verdict'], results['arms']
-    lines = ['| arm | test top-1 (%), BN re-estimated | per seed | '
-             'as saved |', '|---|---|---|---|']
+    lines = ['The staged arm that joins the final, chosen on validation '
+             f'(seeds {results["gap"]["seeds"]}): '
+             f'`{verdict["best_staged"]}`.', '',
+             '| staged arm | val top-1 (%) | per seed |', '|---|---|---|']
+    for arm in verdict['staged_val'].values():
+        lines.append(f'| {arm["label"]} | '
+                     f'{_fmt(arm["val_mean"], arm["val_std"])} | '
+                     f'{_seeds(arm["val_top1"])} |')
+    lines += ['', '| arm | test top-1 (%), BN re-estimated | per seed | '
+              'as saved |', '|---|---|---|---|']
     for arm in arms.values():
         lines.append(f'| {arm["label"]} | '
                      f'{_fmt(arm["test_mean"], arm["test_std"])} | '

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 from typing import Dict, Sequence
 
-from accuracy_runs import CONFIGS, REPO, execute, train_once, val_history
+from accuracy_runs import (CONFIGS, REPO, execute, last_checkpoint,
+                           train_once, val_history)
 
 # name -> the plain teacher's config, the slimmable teacher's config and
 # the folders of their runs (the resnet20's keep the first study's names,
@@ -47,6 +48,17 @@ def shipped(family: str) -> Path:
     return SHIPPED / FAMILIES[family]['slimmable'].replace('.py', '.pth')
 
 
+def plain_teacher(family: str, root: Path, data: Sequence[str]) -> Path:
+    """The folder of the family's plain teacher run, every epoch kept
+    (trained here if it is not finished): the route a checkpoint-stage
+    schedule distils along."""
+    spec = FAMILIES[family]
+    folder = root / spec['folders'][0]
+    train_once(spec['plain'], folder, [*data, *KEEP_ROUTE],
+               f'{family} teacher')
+    return folder
+
+
 def slimmable_teacher(family: str, root: Path, data: Sequence[str],
                       retrain: bool = False) -> Path:
     """The family's slimmable teacher: shipped, or trained (and reused)."""
@@ -54,11 +66,9 @@ def slimmable_teacher(family: str, root: Path, data: Sequence[str],
         print(f'==> the shipped {family} teacher: {shipped(family)}',
               flush=True)
         return shipped(family)
-    spec = FAMILIES[family]
-    plain_dir, slim_dir = (root / f for f in spec['folders'])
-    plain = train_once(spec['plain'], plain_dir, [*data, *KEEP_ROUTE],
-                       f'{family} teacher')
-    return train_once(spec['slimmable'], slim_dir,
+    plain = last_checkpoint(plain_teacher(family, root, data))
+    return train_once(FAMILIES[family]['slimmable'],
+                      root / FAMILIES[family]['folders'][1],
                       [*data, f'load_from={plain}'],
                       f'slimmable {family} teacher')
 

@@ -5,8 +5,10 @@ in the qualifying cell of the ``gap`` phase where PWKD + KD gains most
 over KD on validation, over seeds 0-9,
 
 - arms: the student alone, KD, PWKD + KD (default recipe), the best other
-  staged arm of that cell on validation, and KD scheduled to end at PWKD +
-  KD's measured training time (equal cost);
+  staged arm of that cell on validation (KD from the fixed width-0.5 or
+  width-0.25 teacher, or the route-constrained teacher, whose validation
+  runs this phase trains first, over the gap phase's seeds), and KD
+  scheduled to end at PWKD + KD's measured training time (equal cost);
 - each difference X - KD is a **gain** if the 95% confidence interval of
   the paired difference lies above 0, **no gain of 0.5 points or more** if
   it lies below +0.5, and **inconclusive** otherwise.
@@ -19,13 +21,14 @@ from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Sequence
 
-from accuracy_gap import ARMS, cell_runs, config
-from accuracy_phases import test_arm
+from accuracy_gap import ARMS, cell_runs, config, route_runs
+from accuracy_phases import arm_section, test_arm
 from accuracy_runs import Cell, Run, run_all
 from accuracy_stats import paired_interval
-from accuracy_teachers import slimmable_teacher
+from accuracy_teachers import plain_teacher, slimmable_teacher
 
-STAGED = ('kd_w05', 'kd_w025')
+STAGED = ('kd_w05', 'kd_w025', 'route')
+LABELS = dict(ARMS, route='route-constrained KD (teacher checkpoints)')
 
 
 def chosen(results: dict) -> dict:
@@ -41,9 +44,9 @@ def chosen(results: dict) -> dict:
     return dict(gap['cells'][gap['best_cell']], name=gap['best_cell'])
 
 
-def best_staged(cell: dict) -> str:
+def best_staged(arms: dict) -> str:
     """The staged arm other than PWKD + KD with the best validation mean."""
-    return max(STAGED, key=lambda arm: cell['arms'][arm]['val_mean'])
+    return max(STAGED, key=lambda arm: arms[arm]['val_mean'])
 
 
 def equal_cost_epochs(cell: dict) -> int:
@@ -65,7 +68,16 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
                                 args.retrain_teachers)
     grid = cell_runs(cell['student'], cell['teacher'], regime, seeds, data,
                      teacher)
-    staged = best_staged(cell)
+    plain = plain_teacher(cell['teacher'], root, data)
+    grid['route'] = route_runs(cell['student'], cell['teacher'], regime,
+                               seeds, data, plain)
+    # The route arm on validation, over the gap phase's seeds, beside the
+    # gap phase's staged arms: the best of them joins the final.
+    route_val = [r for r in grid['route'] if r.seed in results['gap']['seeds']]
+    run_all(route_val, root, args.jobs)
+    staged_arms = dict(cell['arms'], route=arm_section(
+        route_val, root, LABELS['route']))
+    staged = best_staged(staged_arms)
     runs: Dict[str, List[Run]] = {
         arm: grid[arm] for arm in ('student', 'kd', 'pwkd', staged)}
     cheap = Cell(cell['per_class'], equal_cost_epochs(cell))
@@ -73,8 +85,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
         Run(config(cell['student'], 'kd'), cheap, run.seed, run.options,
             run.tag, run.extra) for run in grid['kd']]
     run_all([r for arm in runs.values() for r in arm], root, args.jobs)
-    labels = dict(ARMS, kd_equal_cost=f'KD, {cheap.epochs} epochs (PWKD + '
-                  f'KD\'s training time)')
+    labels = dict(LABELS, kd_equal_cost=f'KD, {cheap.epochs} epochs (PWKD '
+                  f'+ KD\'s training time)')
     arms = {arm: test_arm(dict(name=arm, label=labels[arm],
                                config=arm_runs[0].config,
                                cell=arm_runs[0].cell.slug), arm_runs, root)
@@ -87,6 +99,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
         cell=cell['name'],
         seeds=list(seeds),
         best_staged=staged,
+        staged_val={arm: {k: staged_arms[arm][k] for k in (
+            'label', 'val_top1', 'val_mean', 'val_std')} for arm in STAGED},
         equal_cost_epochs=cheap.epochs,
         differences={
             f'{a} - {b}': dict(
