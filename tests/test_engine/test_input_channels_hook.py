@@ -100,13 +100,14 @@ def test_grayscale_images_into_a_slimmable_rgb_teacher():
 
 
 def test_matching_images_pass_once_and_leave_no_hooks():
+    """The first forward removes the checks: later iterations run none of
+    the hook's code."""
     model = MODELS.build(classifier(slimmable=True))
     before = pre_hooks(model)
-    hook = armed(model)
+    armed(model)
     assert pre_hooks(model) > before
     losses = model(*batch(3), mode='loss')
     assert torch.isfinite(losses['loss_w0.5'])
-    hook.after_train_iter(SimpleNamespace(model=model), 0)
     assert pre_hooks(model) == before
 
 

@@ -137,6 +137,9 @@ class SlimmableClassifier(ImageClassifier):
         # Listed once: a joint step switches width 8 times, and walking
         # the module tree each time costs as much as a narrow forward.
         self._slimmable_layers = tuple(slimmable_layers(self).values())
+        # The width that forward runs at; set_width is the one way to
+        # change it.
+        self.active_width = 1.0
         # The logits of each width, as the head's public loss computes
         # them (it does not return them).
         self._logits = FeatureRecorder(self, {'head': 'model.head'}) \
@@ -161,11 +164,6 @@ class SlimmableClassifier(ImageClassifier):
         """tuple[float, ...]: The width multipliers, ascending."""
         return self._widths
 
-    @property
-    def active_width(self) -> float:
-        """float: The width that ``forward`` runs at."""
-        return self._slimmable_layers[0].active_width
-
     def set_width(self, width: float) -> None:
         """Run every layer at ``width`` from now on.
 
@@ -177,6 +175,7 @@ class SlimmableClassifier(ImageClassifier):
                              f'one of {self._widths}, got {width!r}')
         for layer in self._slimmable_layers:
             layer.set_width(width)
+        self.active_width = float(width)
 
     @contextmanager
     def width(self, width: float) -> Iterator['SlimmableClassifier']:

@@ -47,6 +47,7 @@ class SwitchableBatchNorm(SlimmableLayer):
         super().__init__(num_features, eps, momentum, affine,
                          track_running_stats)
         self._init_widths(channels_per_width, num_features)
+        self._narrow_key: Optional[str] = None  # the full width's BN
         self._init_narrow_bns()
         self.reset_narrow_bns()
         self.register_load_state_dict_pre_hook(_narrow_keys_from_full)
@@ -126,10 +127,19 @@ class SwitchableBatchNorm(SlimmableLayer):
             for name, tensor in state.items() if '.' not in name
         }
 
+    def set_width(self, width: float) -> None:
+        """Switch to ``width``, and to the BN that holds its statistics.
+
+        Args:
+            width (float): A width of ``channels_per_width``.
+        """
+        super().set_width(width)
+        self._narrow_key = None if width == 1 else width_key(width)
+
     def forward(self, x: Tensor) -> Tensor:
-        if self.active_width == 1:
+        if self._narrow_key is None:
             return super().forward(x)
-        return self.narrow_bns[width_key(self.active_width)](x)
+        return self.narrow_bns[self._narrow_key](x)
 
 
 def _holds_width(state: Mapping[str, Tensor], prefix: str,

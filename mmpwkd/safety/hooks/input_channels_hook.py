@@ -8,7 +8,7 @@ checks the first convolution that each classifier's backbone runs against
 the images it receives, on the first training batch, before any update.
 """
 from functools import partial
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -18,8 +18,6 @@ from torch.utils.hooks import RemovableHandle
 from mmpwkd.registry import HOOKS
 
 __all__ = ['InputChannelsHook', 'classifiers']
-
-DATA_BATCH = Optional[Any]
 
 
 def classifiers(model: nn.Module, path: str = 'model') -> Dict[str, nn.Module]:
@@ -43,19 +41,20 @@ def classifiers(model: nn.Module, path: str = 'model') -> Dict[str, nn.Module]:
 
 class _FirstConvCheck:
     """Forward pre-hooks on a backbone and its convolutions that compare the
-    first convolution it runs with the images it got, once."""
+    first convolution it runs with the images it got, once: the first
+    convolution removes them all (a backbone without convolutions gets
+    none), so no later iteration enters them."""
 
     def __init__(self, backbone: nn.Module, path: str) -> None:
         self.path = path
         self.image: Optional[Tensor] = None
         self.handles: List[RemovableHandle] = [
-            backbone.register_forward_pre_hook(self._arm)
-        ]
-        self.handles += [
             conv.register_forward_pre_hook(partial(self._check, name))
             for name, conv in backbone.named_modules()
             if isinstance(conv, nn.Conv2d)
         ]
+        if self.handles:
+            self.handles.append(backbone.register_forward_pre_hook(self._arm))
 
     def _arm(self, module: nn.Module, inputs: Sequence) -> None:
         if inputs and isinstance(inputs[0], Tensor) and inputs[0].dim() == 4:
@@ -98,22 +97,8 @@ class InputChannelsHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self) -> None:
-        self._checks: List[_FirstConvCheck] = []
-
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        self._checks = [
+        for path, module in classifiers(model).items():
             _FirstConvCheck(module.backbone, f'{path}.backbone')
-            for path, module in classifiers(model).items()
-        ]
-
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
-        for check in self._checks:
-            check.remove()
-        self._checks = []
