@@ -12,10 +12,11 @@ lint: install
 	$(PYTHON) -m ruff check .
 
 # pytest exits 5 when it collects no test: make treats that as a failure.
-# The tests' models are tiny: one thread each beats two fighting over the
-# two cores (tools run in subprocesses next to pytest).
+# The tests' models are tiny: two workers (pytest-xdist) of one thread each
+# keep two cores busy, where one process of two threads leaves one idle
+# between its small kernels and tool start-ups.
 test: lint
-	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -n 2
 
 # Mixed precision and channels-last on a CUDA GPU (CI has none).
 test-gpu: install

@@ -72,3 +72,9 @@ def run_tool(args: List[str], cwd: Path = REPO,
 
 def python_tool(script: str, *args: str) -> List[str]:
     return [sys.executable, osp.join(str(REPO), script), *args]
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Slow tests first: pytest-xdist hands tests out in this order, so
+    the long ones run beside the short ones instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)

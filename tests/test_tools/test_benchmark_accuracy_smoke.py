@@ -6,7 +6,11 @@ accuracy is asserted."""
 import json
 import sys
 
+import pytest
+
 from conftest import REPO, run_tool, write_fake_fashion_mnist
+
+pytestmark = pytest.mark.slow
 
 STUDY_ARMS = {
     'kd', 'pwkd_paper', 'pwkd_no_restart', 'pwkd_damped', 'pwkd_warmup',

@@ -5,7 +5,11 @@ width they name) and the cells are judged. No accuracy is asserted."""
 import json
 import sys
 
+import pytest
+
 from conftest import REPO, run_tool, write_fake_fashion_mnist
+
+pytestmark = pytest.mark.slow
 
 TINY = ('train_dataloader.batch_size=4',
         'train_dataloader.dataset.per_class=1',

@@ -3,7 +3,11 @@ files, with the shipped teacher and with a teacher trained on the spot."""
 import json
 import sys
 
+import pytest
+
 from conftest import REPO, run_tool
+
+pytestmark = pytest.mark.slow
 
 TINY = ('train_dataloader.dataset.per_class=1', 'train_cfg.max_epochs=2',
         'train_cfg.val_interval=1', 'train_dataloader.batch_size=4')

@@ -4,9 +4,10 @@
 # 10 of its 10 epochs (the quarter points of its run), with PWKD + KD's LR
 # shape: a cosine restart per stage, warmed up over its first 10%.
 #
-# The checkpoints are the plain teacher's run that tools/benchmark/
-# accuracy.py keeps whole (every epoch); train it first
-#     python tools/train.py configs/benchmark/fmnist/resnet20_1xb128_fmnist-teacher.py \
+# The checkpoints are the plain teacher's run, every epoch kept, as
+# tools/benchmark/accuracy.py trains it; train it first with
+#     python tools/train.py \
+#         configs/benchmark/fmnist/resnet20_1xb128_fmnist-teacher.py \
 #         --work-dir work_dirs/accuracy/teacher \
 #         --cfg-options default_hooks.checkpoint.max_keep_ckpts=-1
 # or point the stages elsewhere: custom_hooks.0.stages.0.checkpoint=PATH.
