@@ -9,8 +9,9 @@ checkpoint.
 """
 import functools
 import json
+import multiprocessing
 import os
-import subprocess
+import runpy
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -141,21 +142,53 @@ def train_seconds_at(work_dir: Path) -> Dict[int, float]:
     return at
 
 
+# Every command is a script of the repo (tools/train.py, tools/test.py,
+# ...), run in a process forked from one that imported the stack once
+# (multiprocessing's forkserver): a run starts at once instead of spending
+# about 10 s of CPU importing torch, mmengine and mmpretrain again. The
+# server has run no kernel, so its children start with a clean thread pool.
+PRELOAD = ['torch', 'mmengine.runner', 'mmpretrain.models',
+           'mmpretrain.datasets', 'mmpwkd.utils.cli']
+
+
+@functools.lru_cache(maxsize=None)
+def _processes() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _run_script(argv: List[str], log: str, threads: Optional[int]) -> None:
+    """The child: ``python argv...`` in the repo, output into ``log``."""
+    if threads is not None:
+        import torch
+        torch.set_num_threads(threads)
+        os.environ.update(OMP_NUM_THREADS=str(threads),
+                          MKL_NUM_THREADS=str(threads))
+    os.chdir(REPO)
+    with open(log, 'w') as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    sys.argv = list(argv)
+    sys.path.insert(0, str(Path(argv[0]).parent))
+    runpy.run_path(argv[0], run_name='__main__')
+
+
 def execute(command: List[str], log: Path,
             threads: Optional[int] = None) -> float:
-    """Run ``command`` in the repo with its output in ``log``; returns the
-    wall time in seconds."""
+    """Run ``command`` (``python SCRIPT ARGS``, a script of the repo) in the
+    repo with its output in ``log``; returns the wall time in seconds."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    if threads is not None:
-        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     start = time.time()
-    with open(log, 'w') as out:
-        proc = subprocess.run(
-            command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
+    child = _processes().Process(
+        target=_run_script, args=(command[1:], str(log), threads))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
         raise RuntimeError(
-            f'{" ".join(command)}\nfailed (exit {proc.returncode}); see {log}')
+            f'{" ".join(command)}\nfailed (exit {child.exitcode}); see {log}')
     return time.time() - start
 
 
@@ -212,6 +245,15 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
               flush=True)
 
     finished, seen = 0.0, {run: 0 for run in todo}
+
+    def new_epochs(run: Run, history: List[dict], done: float) -> None:
+        """A line per validated epoch not shown yet (a short run can
+        validate twice between two looks)."""
+        for record in history[seen[run]:] if epochs else ():
+            line(run, f'epoch {record["step"]}/{run.cell.epochs}, '
+                 f'val {record["accuracy/top1"]:.2f}%', done)
+        seen[run] = len(history)
+
     with ThreadPoolExecutor(jobs) as pool:
         pending = {pool.submit(one, run): run for run in todo}
         while pending:
@@ -223,15 +265,11 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
                 if history:
                     partial += run.cell.samples * history[-1]['step'] / \
                         run.cell.epochs
-                if epochs and len(history) > seen[run]:
-                    seen[run] = len(history)
-                    record = history[-1]
-                    line(run, f'epoch {record["step"]}/{run.cell.epochs}, '
-                         f'val {record["accuracy/top1"]:.2f}%',
-                         finished + partial)
+                new_epochs(run, history, finished + partial)
             for future in done:
                 run = pending.pop(future)
                 seconds = future.result()
+                new_epochs(run, val_history(run.folder(root)), finished)
                 finished += run.cell.samples
                 top1 = val_history(run.folder(root))[-1]['accuracy/top1']
                 line(run, f'done, val {top1:.2f}% in {seconds:.0f} s',
