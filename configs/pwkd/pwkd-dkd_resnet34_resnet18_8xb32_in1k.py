@@ -1,6 +1,7 @@
-# PWKD + DKD, ResNet34 -> ResNet18 on ImageNet: the DKD config of configs/kd
-# (MMRazor's recipe: tau 1, alpha 1, beta 0.5, weight 1) from the slimmable
-# teacher, in the stages of _base_/pwkd_schedule.py, as r34_r18_in1k.py.
+# PWKD + DKD, ResNet34 -> ResNet18 on ImageNet: the DKD config of
+# configs/kd (MMRazor's loss: tau 1, alpha 1/2, beta 0.5/1000 in our
+# batch-mean units, weight 1) from the slimmable teacher, in the stages of
+# _base_/pwkd_schedule.py, as r34_r18_in1k.py.
 _base_ = [
     '../kd/dkd_resnet34_resnet18_8xb32_in1k.py',
     '_base_/pwkd_schedule.py',

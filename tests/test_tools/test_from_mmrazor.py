@@ -100,6 +100,24 @@ def test_dkd_config_keeps_the_loss_value(tmp_path):
         expected.item(), rel=1e-4)
 
 
+def test_our_dkd_config_is_mmrazors_loss(tmp_path):
+    """configs/kd's DKD config, which states MMRazor's recipe, gives the
+    loss value of MMRazor's config (reduction='mean'), as the converter
+    does."""
+    ours = Config.fromfile(osp.join(ROOT, 'configs', 'kd', DKD))
+    loss_cfg = dict(ours.model.distill_losses.loss_dkd)
+    converted = dict(convert(tmp_path, DKD).model.distill_losses.loss_dkd)
+    assert (loss_cfg['alpha'], loss_cfg['beta']) == (
+        converted['alpha'], converted['beta'])
+    loss = MODELS.build(loss_cfg)
+    torch.manual_seed(0)
+    student, teacher = torch.randn(2, 8, 1000).unbind(0)
+    target = torch.randint(0, 1000, (8, ))
+    expected = _mmrazor_dkd_mean(student, teacher, target, 1, 1.0, 0.5)
+    assert loss(student, teacher, target).item() == pytest.approx(
+        expected.item(), rel=1e-4)
+
+
 def test_fitnets_config_names_each_key_it_cannot_map(tmp_path, capsys):
     assert TOOL.main([osp.join(FIXTURES, FITNETS),
                       str(tmp_path / 'out.py')]) == 1
