@@ -153,6 +153,8 @@ PRELOAD = ['torch', 'mmengine.runner', 'mmpretrain.models',
 
 @functools.lru_cache(maxsize=None)
 def _processes() -> multiprocessing.context.BaseContext:
+    if 'forkserver' not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context('spawn')  # Windows: no preload
     context = multiprocessing.get_context('forkserver')
     context.set_forkserver_preload(PRELOAD)
     return context
