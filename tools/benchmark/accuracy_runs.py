@@ -173,10 +173,9 @@ def _run_script(argv: List[str], log: str, threads: Optional[int]) -> None:
         os.dup2(out.fileno(), 2)
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
-    # What ``python SCRIPT`` sets up: its arguments, its folder first on
-    # the module path.
+    # The scripts run (tools/train.py, tools/test.py, analysis tools)
+    # import the installed packages only, not modules beside them.
     sys.argv = list(argv)
-    sys.path.insert(0, str(Path(argv[0]).parent))
     runpy.run_path(argv[0], run_name='__main__')
 
 
