@@ -1,8 +1,9 @@
 """tools/benchmark/ reads as layered scripts: no module imports one that
 imports it back (a script imported by a sibling it imports runs twice), the
 speed benchmarks time through one harness (timing.py), no module reaches
-into another object's private attributes, and the speed modules stay
-small."""
+into another object's private attributes, none edits the module path (they
+import each other as the scripts' siblings, and the stack as installed),
+and the speed modules stay small."""
 import ast
 from typing import Dict, List, Set
 
@@ -99,6 +100,16 @@ def test_no_private_attribute_of_another_object():
                     and not (isinstance(node.value, ast.Name)
                              and node.value.id in ('self', 'cls'))):
                 found.append(f'{name}.py:{node.lineno} .{node.attr}')
+    assert not found, found
+
+
+def test_no_module_edits_the_module_path():
+    found = [
+        f'{name}.py:{node.lineno}' for name in MODULES
+        for node in ast.walk(tree(name))
+        if isinstance(node, ast.Attribute) and node.attr == 'path'
+        and isinstance(node.value, ast.Name) and node.value.id == 'sys'
+    ]
     assert not found, found
 
 
