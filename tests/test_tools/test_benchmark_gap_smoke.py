@@ -3,6 +3,7 @@ Fashion-MNIST-format files: every teacher is scored per width against its
 whole network, every cell's arms are trained (the fixed-width arms at the
 width they name) and the cells are judged. No accuracy is asserted."""
 import json
+import shutil
 import sys
 
 import pytest
@@ -104,3 +105,23 @@ def test_diversity_and_gap_phases(tmp_path):
     assert 'reused' in verdict_run.stdout
     assert '## Pre-registered final (test)' in (
         tmp_path / 'docs' / 'accuracy_tables.md').read_text()
+
+    # Every finished run is recorded beside the results, the final's with
+    # their test scores. With the work folders gone (another machine or
+    # session), both phases continue from the records alone.
+    record = json.loads(next((tmp_path / 'docs' / 'accuracy_records').glob(
+        'kd_resnet20_resnet8_*/pc100_e30/resnet20/seed1.json')).read_text())
+    assert set(record['test']) == {'precise_bn', 'as_saved'}
+    assert record['val']['val_top1'] == results['arms']['kd']['val_top1'][1]
+    shutil.rmtree(runs)
+    for name, seeds in (('gap', 1), ('verdict', 2)):
+        before = json.loads(out.read_text())
+        if name == 'verdict':  # the cell the test named
+            before['gap']['best_cell'] = best
+            out.write_text(json.dumps(before))
+        again = phase(name, seeds)
+        assert ', 0 to train' in again.stdout
+        after = json.loads(out.read_text())
+        section = 'cells' if name == 'gap' else 'differences'
+        assert after[name][section] == before[name][section]
+    assert after['arms'] == before['arms']

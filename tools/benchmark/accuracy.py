@@ -49,6 +49,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+import accuracy_records
 import accuracy_report
 from accuracy_gap import gap
 from accuracy_phases import final, pilot, study
@@ -99,6 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
     data = tuple(f'{loader}.dataset.data_root={args.data_root}'
                  for loader in LOADERS) + tuple(args.cfg_options)
     out = Path(args.out)
+    accuracy_records.keep_in(out.parent / 'accuracy_records')
     results = load_results(out)
     section = PHASES[args.phase](args, root, data, results)
     section['command'] = 'python ' + ' '.join(

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from accuracy_runs import (Cell, Run, run_all, score_test,
+from accuracy_runs import (SCORINGS, Cell, Run, run_all, score_test,
                            test_top1, train_once, val_history, val_result)
 from accuracy_stats import compare, summary
 
@@ -347,7 +347,8 @@ def final(args: argparse.Namespace, root: Path, data: Sequence[str],
     seeds = range(args.seeds or 5)
     runs = {r['name']: r.runs(cell, seeds, data, checkpoints)
             for r in recipes}
-    run_all([run for arm in runs.values() for run in arm], root, args.jobs)
+    run_all([run for arm in runs.values() for run in arm], root, args.jobs,
+            scorings=tuple(SCORINGS))
     arms = {rec['name']: test_arm(rec, runs[rec['name']], root)
             for rec in recipes}
     pairs = (('kd', 'student'), ('pwkd_paper', 'kd'), ('pwkd_best', 'kd'),

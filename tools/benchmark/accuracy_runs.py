@@ -4,8 +4,9 @@ configs in ``configs/benchmark/fmnist/``, trained once and reused.
 A run is a config, a few ``--cfg-options`` and a seed. Its folder is named
 by what it trains (config, regime cell, options), so the same run asked
 for by two phases of the benchmark is trained once. A finished run leaves a
-``done`` file with its wall time; a killed one resumes from its last
-checkpoint.
+``done`` file with its wall time and a record in the repository
+(``accuracy_records.py``) that outlives its folder; a killed one resumes
+from its last checkpoint.
 """
 import functools
 import json
@@ -18,6 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import accuracy_records
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs' / 'benchmark' / 'fmnist'
@@ -77,8 +80,21 @@ class Run:
     extra: Tuple[str, ...] = field(default=(), compare=False)
 
     def folder(self, root: Path) -> Path:
-        return (root / 'runs' / Path(self.config).stem / self.cell.slug /
-                self.tag / f'seed{self.seed}')
+        return root / 'runs' / self.name
+
+    @property
+    def name(self) -> Path:
+        return (Path(Path(self.config).stem) / self.cell.slug / self.tag /
+                f'seed{self.seed}')
+
+    def key(self) -> Dict[str, object]:
+        """What identifies the run's record (computed in the main thread:
+        it reads the config)."""
+        return accuracy_records.key(CONFIGS / self.config, self.cell.slug,
+                                    self.seed, (*self.options, *self.extra))
+
+    def record(self) -> Optional[dict]:
+        return accuracy_records.load(self.name, self.key())
 
     def command(self, root: Path) -> List[str]:
         cell = () if config_cell(self.config) == self.cell else \
@@ -217,14 +233,28 @@ def _label(run: Run) -> str:
     return f'{Path(run.config).stem} {run.cell.slug} {run.tag} seed {run.seed}'
 
 
+def finished(run: Run, root: Path, scorings: Sequence[str] = ()) -> bool:
+    """Trained before: here (its folder is done, its checkpoint at hand to
+    score) or anywhere (recorded, with a test top-1 under each of
+    ``scorings``; a run whose checkpoint is gone is trained again to be
+    scored)."""
+    if (run.folder(root) / 'done').exists():
+        return True
+    record = run.record() or {}
+    return 'val' in record and all(
+        scoring in record.get('test', {}) for scoring in scorings)
+
+
 def run_all(runs: Sequence[Run], root: Path, jobs: int,
             label: Callable[[Run], str] = _label,
-            epochs: bool = False) -> None:
+            epochs: bool = False, scorings: Sequence[str] = ()) -> None:
     """Train every run not finished before, ``jobs`` at a time (one thread
     each), printing a line per finished run (with ``epochs``, per
-    validated epoch too) with the ETA."""
+    validated epoch too) with the ETA. Each run is recorded as it
+    finishes, with its test top-1 under each of ``scorings`` (a final's
+    runs: scored at once, while the checkpoint is there)."""
     todo = [run for run in dict.fromkeys(runs)
-            if not (run.folder(root) / 'done').exists()]
+            if not finished(run, root, scorings)]
     print(f'==> {len(set(runs))} runs, {len(set(runs)) - len(todo)} reused, '
           f'{len(todo)} to train ({jobs} at a time)', flush=True)
     if not todo:
@@ -233,11 +263,17 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
     cost = sum(run.cell.samples for run in todo)
     number = {run: k for k, run in enumerate(todo, 1)}
     commands = {run: run.command(root) for run in todo}
+    keys = {run: run.key() for run in todo}
 
     def one(run: Run) -> float:
         folder = run.folder(root)
         seconds = execute(commands[run], folder / 'train.log', threads=1)
         (folder / 'done').write_text(f'{seconds:.1f}\n')
+        accuracy_records.save(run.name, keys[run], val=_val_result(folder))
+        for scoring in scorings:
+            top1 = _score_run(run, root, scoring, threads=1)
+            accuracy_records.save(run.name, keys[run],
+                                  test={scoring: top1})
         return seconds
 
     def line(run: Run, what: str, done: float) -> None:
@@ -247,7 +283,7 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
               f'elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min',
               flush=True)
 
-    finished, seen = 0.0, {run: 0 for run in todo}
+    finished_samples, seen = 0.0, {run: 0 for run in todo}
 
     def new_epochs(run: Run, history: List[dict], done: float) -> None:
         """A line per validated epoch not shown yet (a short run can
@@ -268,20 +304,30 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
                 if history:
                     partial += run.cell.samples * history[-1]['step'] / \
                         run.cell.epochs
-                new_epochs(run, history, finished + partial)
+                new_epochs(run, history, finished_samples + partial)
             for future in done:
                 run = pending.pop(future)
                 seconds = future.result()
-                new_epochs(run, val_history(run.folder(root)), finished)
-                finished += run.cell.samples
+                new_epochs(run, val_history(run.folder(root)),
+                           finished_samples)
+                finished_samples += run.cell.samples
                 top1 = val_history(run.folder(root))[-1]['accuracy/top1']
                 line(run, f'done, val {top1:.2f}% in {seconds:.0f} s',
-                     finished)
+                     finished_samples)
 
 
 def val_result(run: Run, root: Path) -> dict:
-    """Final validation accuracy, curve and wall time of a finished run."""
-    folder = run.folder(root)
+    """Final validation accuracy, curve and wall time of a finished run:
+    its record, or (recorded now) its folder's logs."""
+    record = run.record()
+    if record is not None and 'val' in record:
+        return record['val']
+    result = _val_result(run.folder(root))
+    accuracy_records.save(run.name, run.key(), val=result)
+    return result
+
+
+def _val_result(folder: Path) -> dict:
     history = val_history(folder)
     seconds_at = train_seconds_at(folder)
     return dict(
@@ -307,8 +353,8 @@ SCORINGS = dict(
 
 
 def score_test(config: str, checkpoint: Path, folder: Path,
-               options: Sequence[str],
-               scoring: str = 'precise_bn') -> Dict[str, float]:
+               options: Sequence[str], scoring: str = 'precise_bn',
+               threads: int = 2) -> Dict[str, float]:
     """Test-set metrics of a checkpoint, scored once by ``tools/test.py``
     and kept in ``folder/test_metrics[_as_saved].json``."""
     suffix = '' if scoring == 'precise_bn' else f'_{scoring}'
@@ -322,15 +368,30 @@ def score_test(config: str, checkpoint: Path, folder: Path,
             str(folder / 'test'), '--out', str(out), '--out-item', 'metrics',
             '--cfg-options', *options, *SCORINGS[scoring]
         ]
-        execute(command, folder / f'test{suffix}.log', threads=2)
+        execute(command, folder / f'test{suffix}.log', threads=threads)
     return json.loads(out.read_text())
 
 
 def test_top1(run: Run, root: Path, scoring: str = 'precise_bn') -> float:
     """Test-set top-1 of a finished run's last checkpoint, on the run's own
-    training data (its cell) for the BN statistics."""
+    training data (its cell) for the BN statistics: recorded, or scored
+    now (and recorded)."""
+    record = run.record()
+    if record is not None and scoring in record.get('test', {}):
+        return record['test'][scoring]
+    if last_checkpoint(run.folder(root)) is None:
+        raise SystemExit(
+            f'{run.name}: no test score recorded and no checkpoint in '
+            f'{run.folder(root)} to score; remove its record to train it '
+            'again')
+    top1 = _score_run(run, root, scoring)
+    accuracy_records.save(run.name, run.key(), test={scoring: top1})
+    return top1
+
+
+def _score_run(run: Run, root: Path, scoring: str, threads: int = 2) -> float:
     folder = run.folder(root)
     cell = () if config_cell(run.config) == run.cell else run.cell.options()
     return score_test(run.config, last_checkpoint(folder), folder,
-                      [*cell, *run.options, *run.extra],
-                      scoring)['accuracy/top1']
+                      [*cell, *run.options, *run.extra], scoring,
+                      threads)['accuracy/top1']

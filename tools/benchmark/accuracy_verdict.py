@@ -23,7 +23,7 @@ from typing import Dict, List, Sequence
 
 from accuracy_gap import ARMS, cell_runs, config, route_runs
 from accuracy_phases import arm_section, test_arm
-from accuracy_runs import Cell, Run, run_all
+from accuracy_runs import SCORINGS, Cell, Run, run_all
 from accuracy_stats import paired_interval
 from accuracy_teachers import plain_teacher, slimmable_teacher
 
@@ -84,7 +84,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
     runs['kd_equal_cost'] = [
         Run(config(cell['student'], 'kd'), cheap, run.seed, run.options,
             run.tag, run.extra) for run in grid['kd']]
-    run_all([r for arm in runs.values() for r in arm], root, args.jobs)
+    run_all([r for arm in runs.values() for r in arm], root, args.jobs,
+            scorings=tuple(SCORINGS))
     labels = dict(LABELS, kd_equal_cost=f'KD, {cheap.epochs} epochs (PWKD '
                   f'+ KD\'s training time)')
     arms = {arm: test_arm(dict(name=arm, label=labels[arm],
