@@ -47,7 +47,14 @@ def _fake_runner(work_dir: Path, epoch: int) -> SimpleNamespace:
         max_epochs=3,
         cfg=Config(dict(resume=False)),
         logger=logging.getLogger('test_atomic_checkpoint_hook'),
-        message_hub=MessageHub.get_instance('test_atomic_checkpoint_hook'))
+        message_hub=MessageHub.get_instance('test_atomic_checkpoint_hook'),
+        events=[])
+
+
+def _call_hook(runner: SimpleNamespace):
+    def call_hook(name: str, **kwargs) -> None:
+        runner.events.append(name)
+    return call_hook
 
 
 def test_default_runtime_uses_the_atomic_hook_and_backend():
@@ -72,9 +79,11 @@ def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
             max_keep_ckpts=1,
             backend_args=dict(backend='atomic_local')))
     runner = _fake_runner(tmp_path, epoch=0)
+    runner.call_hook = _call_hook(runner)
     seen: List[tuple] = []
 
     def save_checkpoint(out_dir: str, filename: str, *args, **kwargs):
+        runner.events.append('save')
         # What a kill at this moment would leave behind.
         seen.append((_visible(out_dir),
                      (tmp_path / 'last_checkpoint').read_text()
@@ -97,6 +106,9 @@ def test_old_checkpoint_is_deleted_after_the_new_one_and_pointer(tmp_path):
     assert _visible(tmp_path) == ['epoch_3.pth', 'last_checkpoint']
     assert pointer.read_text() == str(tmp_path / 'epoch_3.pth')
     assert runner.message_hub.get_info('keep_ckpt_ids') == [3]
+    # Every rank gathers what a checkpoint holds (RNGStateHook: the random
+    # states) right before each write.
+    assert runner.events == ['before_checkpoint_on_every_rank', 'save'] * 3
 
 
 def _env() -> dict:

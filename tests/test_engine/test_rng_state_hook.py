@@ -40,3 +40,24 @@ def test_persistent_training_workers_are_named_before_the_run(
         ]
     else:
         assert messages == []
+
+
+@pytest.mark.parametrize('checkpoint_hook, warned', [
+    (dict(type='CheckpointHook'), True),
+    (dict(type='AtomicCheckpointHook'), False),
+])
+def test_a_distributed_run_says_when_no_hook_gathers_the_states(
+        caplog, monkeypatch, checkpoint_hook, warned):
+    """Rank 0 writes checkpoints alone: without a checkpoint hook that has
+    every rank gather first, only its states are kept, and the run says so
+    before it starts."""
+    from mmpwkd.safety.hooks import rng_state_hook
+    monkeypatch.setattr(rng_state_hook, 'get_dist_info', lambda: (0, 2))
+    runner = _runner(0, False)
+    runner.hooks = [HOOKS.build(dict(type='RNGStateHook')),
+                    HOOKS.build(checkpoint_hook)]
+    with caplog.at_level(logging.WARNING, logger='test_rng_state_hook'):
+        runner.hooks[0].before_train(runner)
+    said = any('gathers the random states of every rank' in r.getMessage()
+               for r in caplog.records)
+    assert said == warned

@@ -248,5 +248,8 @@ def test_kill_rank0_mid_stage2_in_gloo_ddp_resumes_exactly(
     _assert_killed_after(work_dir, epoch=2, iteration=4)
 
     resumed_log = _train_ok(config, work_dir, 2, '--resume')
+    # Both ranks' random states were gathered into the checkpoint.
+    assert 'Restored the random states' in resumed_log
+    assert 'random states are not restored' not in resumed_log
     assert _stages_entered(resumed_log) == [(2, 0.5), (3, 0.75), (4, 1.0)]
     _assert_same_finish(full, work_dir, after_iter=4, from_epoch=3)

@@ -27,6 +27,7 @@ from mmpwkd.registry import HOOKS
 from mmpwkd.utils.arg_checks import check_bool
 from ..atomic_file import atomic_write
 from ..work_dir_lock import WorkDirLock
+from .rng_state_hook import GATHER_EVENT
 
 DATA_BATCH = Optional[dict]
 
@@ -75,12 +76,19 @@ class AtomicCheckpointHook(CheckpointHook):
     as in ``configs/_base_/safety.py``: a kill then leaves either the old or
     the new file under its name.
 
+    Before each checkpoint, on every rank, it calls the hook method
+    ``before_checkpoint_on_every_rank`` of the hooks that have one
+    (``RNGStateHook`` gathers every rank's random states there, for rank 0
+    to save); ``calls_gather_event`` says so.
+
     Args:
         allow_overwrite (bool): Let a fresh run (not a resume) train into a
             folder that holds checkpoints, overwriting them. Defaults to
             False.
         **kwargs: The arguments of mmengine's ``CheckpointHook``, unchanged.
     """
+
+    calls_gather_event = True
 
     def __init__(self, allow_overwrite: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -151,6 +159,13 @@ class AtomicCheckpointHook(CheckpointHook):
                 runner, runner.iter + 1,
                 dict(epoch=runner.epoch, iter=runner.iter + 1))
 
+    def after_val_epoch(self, runner, metrics) -> None:
+        """mmengine's: the best checkpoint, where ``save_best`` asks for
+        one (every rank's states gathered first)."""
+        if self.save_best is not None:
+            runner.call_hook(GATHER_EVENT)
+        super().after_val_epoch(runner, metrics)
+
     def after_run(self, runner) -> None:
         if self.work_dir_lock is not None:
             self.work_dir_lock.release()
@@ -165,6 +180,7 @@ class AtomicCheckpointHook(CheckpointHook):
             step (int): The epoch or iteration the checkpoint is named by.
             meta (dict): ``epoch`` and ``iter`` to record in it.
         """
+        runner.call_hook(GATHER_EVENT)
         stale = self._keep_step(runner, step)
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)

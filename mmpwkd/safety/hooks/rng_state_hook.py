@@ -29,8 +29,6 @@ from mmengine.runner import IterBasedTrainLoop
 
 from mmpwkd.registry import HOOKS
 
-DATA_BATCH = Optional[Any]
-
 
 def get_rng_state() -> Dict[str, Any]:
     """This process's random states."""
@@ -90,37 +88,51 @@ def _warn_about_persistent_workers(runner) -> None:
             'False (the default of tools/train.py) for an exact resume.')
 
 
+# What a checkpoint hook calls on every rank before rank 0 writes.
+GATHER_EVENT = 'before_checkpoint_on_every_rank'
+
+
+def _warn_without_gather(runner) -> None:
+    """A distributed run whose checkpoints no hook gathers for can keep
+    rank 0's states only: say so before the run starts."""
+    if get_dist_info()[1] == 1 or any(
+            getattr(hook, 'calls_gather_event', False)
+            for hook in runner.hooks):
+        return
+    runner.logger.warning(
+        'RNGStateHook: no checkpoint hook of this run gathers the random '
+        'states of every rank before it saves (AtomicCheckpointHook does; '
+        'it is default_hooks.checkpoint in configs/_base_/safety.py), so '
+        'checkpoints hold rank 0\'s states only and a resume draws fresh '
+        'ones.')
+
+
 @HOOKS.register_module()
 class RNGStateHook(Hook):
     """Save every rank's random states in checkpoints; restore on resume.
 
     Checkpoints are written by rank 0 alone, so in a distributed run the
-    states of all ranks are gathered after every training iteration (a few
-    KB per rank) and rank 0 saves the latest gather; nothing draws random
-    numbers between the last iteration and an end-of-epoch checkpoint. A resume
+    states of all ranks are gathered just before a checkpoint is written,
+    when every rank is in the checkpoint hook: ``AtomicCheckpointHook``
+    calls :data:`GATHER_EVENT` on every hook that has it (mmengine's
+    ``Runner.call_hook`` calls any hook method by name), and rank 0 saves
+    what was gathered. A single process saves its own states. A resume
     with another world size keeps the fresh seeds and logs a warning.
     """
-
-    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves
 
     def __init__(self) -> None:
         self._gathered: Optional[List[Dict[str, Any]]] = None
         self._loaded: Optional[List[Dict[str, Any]]] = None
         self._restored = False
 
-    def _gather(self) -> None:
+    def before_checkpoint_on_every_rank(self, runner) -> None:
         if get_dist_info()[1] > 1:
             self._gathered = all_gather_object(get_rng_state())
 
-    def after_train_iter(self,
-                         runner,
-                         batch_idx: int,
-                         data_batch: DATA_BATCH = None,
-                         outputs: Optional[dict] = None) -> None:
-        self._gather()
-
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        states = self._gathered or [get_rng_state()]
+        # Used once: a checkpoint written without a gather (another hook's)
+        # holds this rank's states, never older ones of the others.
+        states, self._gathered = self._gathered or [get_rng_state()], None
         checkpoint['rng_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -128,6 +140,7 @@ class RNGStateHook(Hook):
 
     def before_train(self, runner) -> None:
         _warn_about_persistent_workers(runner)
+        _warn_without_gather(runner)
         # Restored here rather than on load: a run that resumes has made
         # progress, one that loads weights to start afresh has not.
         states, self._loaded = self._loaded, None
