@@ -37,12 +37,10 @@ def test_diversity_and_gap_phases(tmp_path):
         rows = teacher['widths']
         assert [r['width'] for r in rows] == [0.25, 0.5, 0.75, 1.0]
         assert (rows[-1]['agree'], rows[-1]['kl']) == (100.0, 0.0)
-    # The resnet20 teacher is the shipped one; the resnet56 was trained,
-    # keeping every epoch of the plain teacher for route stages.
-    assert diversity['teachers']['resnet20']['checkpoint'].startswith(
-        'checkpoints/')
-    assert len(list((tmp_path / 'runs' / 'teacher-resnet56').glob(
-        'epoch_*.pth'))) == 2
+    # Both teachers are the shipped ones (the route arm's plain teacher,
+    # every epoch kept, is trained by the verdict below).
+    for teacher in diversity['teachers'].values():
+        assert teacher['checkpoint'].startswith('checkpoints/')
 
     # One seed: the grid's mechanics, not its statistics.
     gap = phase('gap', 1)
