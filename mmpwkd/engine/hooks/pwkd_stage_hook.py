@@ -6,9 +6,11 @@ teacher as it was at points of its own training, route-constrained
 distillation); the same schedule, LR restarts, resume guards and logs
 apply. The hook owns the run's :class:`StageSchedule`:
 it resolves it against the train loop, hands it to the LR scheduler,
-records it in checkpoints and refuses a resume into another one; at each
-iteration it sets the teacher width through
+records it in checkpoints and refuses a resume into another one; where a
+stage starts it sets the teacher width through
 :meth:`PWKDDistiller.set_teacher_width` (the model never reads the epoch).
+An iteration inside a stage compares its progress with the stage's end and
+nothing else.
 """
 import os.path as osp
 from typing import Any, Optional, Sequence
@@ -91,6 +93,10 @@ class PWKDStageHook(Hook):
         self._saved_schedule: Optional[dict] = None
         self._stage: Optional[int] = None
         self._width: Optional[float] = None
+        # Where the current stage ends, in the schedule's unit; until then
+        # an iteration needs no lookup (gradual draws one each iteration).
+        self._stage_end = 0
+        self._by_epoch = self.schedule.by_epoch
         self._seed = 0
         self._widest_checked = False
 
@@ -101,7 +107,7 @@ class PWKDStageHook(Hook):
 
     def _progress(self, runner) -> int:
         """Finished epochs or iterations, in the schedule's unit."""
-        return runner.epoch if self.schedule.by_epoch else runner.iter
+        return runner.epoch if self._by_epoch else runner.iter
 
     def before_train(self, runner) -> None:
         """Fit the schedule to the run, check a resume against the
@@ -150,6 +156,7 @@ class PWKDStageHook(Hook):
         if width != self._width:
             self._width = width
             self._model(runner).set_teacher_width(width)
+        self._stage_end = 0 if schedule.gradual else schedule.ends[stage]
         if stage != self._stage:
             self._stage = stage
             if schedule.checkpoints is not None:
@@ -173,7 +180,8 @@ class PWKDStageHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
-        self._enter(runner)
+        if self._progress(runner) >= self._stage_end:
+            self._enter(runner)
         if not self._widest_checked and data_batch is not None:
             self._widest_checked = True
             self._check_widest(runner, data_batch)

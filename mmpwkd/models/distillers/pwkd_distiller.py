@@ -7,6 +7,7 @@ sub-network to the whole network; :class:`PWKDStageHook` sets the width of
 each stage through :meth:`PWKDDistiller.set_teacher_width`. With a plain
 teacher (or a single stage at width 1.0) this is ordinary offline KD.
 """
+from functools import partial
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
@@ -20,6 +21,8 @@ from mmpwkd.utils.arg_checks import check_bool, check_non_negative
 from ..data_preprocessors import batch_gt_label
 from .distill_term import LOGITS, DistillTerm, build_module
 from ..feature_recorder import FeatureRecorder
+from ..slimmable.fixed_width import FixedWidth, fixed_width_copy
+from ..slimmable.ops import SlimmableLayer
 from .teacher_loading import TeacherWeights, load_teacher_checkpoint
 
 __all__ = ['PWKDDistiller']
@@ -157,6 +160,14 @@ class PWKDDistiller(BaseModel):
         self.distill_terms = self._build_terms(distill_losses)
         self._check_num_classes()
         self._recorders = self._build_recorders()
+        # The teacher's copy at each width (in a dict: no sub-module, no
+        # state-dict keys), made at the first forward of the width; None
+        # where it cannot be made. A recorded slimmable layer keeps
+        # the teacher as it is: its hook is on that layer.
+        self._fixed: Dict[float, Optional[FixedWidth]] = {}
+        self._fixable = len(self.teacher_widths) > 1 and not any(
+            isinstance(self.teacher.get_submodule(path), SlimmableLayer)
+            for path in self._teacher_paths)
         # Whether a stage schedule has set the teacher width (see
         # train_step).
         self._width_set = False
@@ -202,6 +213,7 @@ class PWKDDistiller(BaseModel):
                 source = getattr(term, f'{side}_source')
                 if source != LOGITS:
                     paths[side][source] = f'distill_losses.{name}.{side}'
+        self._teacher_paths = tuple(paths['teacher'])
         return dict(
             student=FeatureRecorder(self.student, paths['student']),
             teacher=FeatureRecorder(self.teacher, paths['teacher']))
@@ -301,6 +313,26 @@ class PWKDDistiller(BaseModel):
                 }
         return results
 
+    def _run_teacher(self, inputs: Tensor) -> None:
+        """Run the teacher at its active width: from the second forward of
+        a width on, its copy at that width (:func:`fixed_width_copy`: the
+        same outputs from stock layers), made after the first, and again
+        after the teacher's weights moved (``.to()``, ``.half()``)."""
+        if not self._fixable:
+            self._teacher_forward(self.teacher, inputs)
+            return
+        width = self.teacher_width
+        fixed = self._fixed.get(width, False)
+        outdated = fixed is False or (
+            fixed is not None
+            and fixed.view.data_ptr() != fixed.weight.data_ptr())
+        if outdated:
+            _, self._fixed[width] = fixed_width_copy(
+                self.teacher, partial(_forward, self.teacher, inputs))
+        else:
+            self._teacher_forward(
+                self.teacher if fixed is None else fixed.model, inputs)
+
     def _outputs(self, side: str, inputs: Tensor,
                  data_samples: Optional[List[DataSample]] = None
                  ) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
@@ -312,7 +344,7 @@ class PWKDDistiller(BaseModel):
         head_losses: Dict[str, Tensor] = {}
         with self._recorders[side].record() as outputs:
             if data_samples is None:
-                self._teacher_forward(model, inputs)
+                self._run_teacher(inputs)
             else:
                 head_losses = model.head.loss(
                     model.extract_feat(inputs), data_samples)

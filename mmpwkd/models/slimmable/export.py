@@ -1,24 +1,32 @@
 """Export one width of a slimmable classifier as a plain mmpretrain model.
 
 The exported config is an ordinary ``ImageClassifier`` with narrowed width
-knobs (:mod:`.narrow_config`), and the state dict holds the leading slices of
-the shared weights and that width's own BN, under stock keys. It loads with
+knobs (:mod:`.narrow_config`), and the state dict is that of the model's
+copy at the width (:mod:`.fixed_width`, the same copy a PWKD teacher runs):
+the leading slices of the shared weights and that width's own BN, under
+stock keys. It loads with
 ``strict=True`` into stock mmpretrain and gives the slimmable model's logits
 at that width. Backbones without width knobs (VGG, hand-built conv nets)
 cannot be exported; :func:`export_width` says so.
 """
 import copy
+from functools import partial
 from typing import Dict, Mapping, Tuple
 
+import torch
 from torch import Tensor, nn
 
 from mmpwkd.registry import MODELS
 
 from .convert import slimmable_layers
+from .fixed_width import fixed_width_copy
 from .narrow_config import narrow_backbone_cfg, output_stage
-from .switchable_bn import SwitchableBatchNorm
 
-__all__ = ['export_width', 'narrow_classifier_cfg', 'width_state_dict']
+__all__ = ['export_width', 'narrow_classifier_cfg']
+
+# The image size of the forward that finds each layer's input channels
+# (any size the exported backbones, all globally pooled, take).
+EXAMPLE_SIZE = (32, 32)
 
 # Arguments of SlimmableClassifier that ImageClassifier does not take.
 SLIMMABLE_ARGS = ('widths', 'divisor', 'fixed_output', 'sandwich',
@@ -85,29 +93,25 @@ def narrow_classifier_cfg(model: nn.Module, cfg: Mapping,
     return plain
 
 
-def width_state_dict(model: nn.Module, width: float) -> Dict[str, Tensor]:
-    """The full-size tensors that width ``width`` uses, under stock keys.
-
-    Shared weights are not sliced yet; switchable BNs contribute the BN of
-    ``width`` and their ``narrow_bns`` keys are dropped.
-
-    Args:
-        model (nn.Module): A slimmable model.
-        width (float): One of its widths.
-
-    Returns:
-        dict[str, Tensor]: Detached tensors, not copied.
-    """
-    state = {
-        key: value
-        for key, value in model.state_dict().items()
-        if '.narrow_bns.' not in key
-    }
-    for path, layer in slimmable_layers(model).items():
-        if isinstance(layer, SwitchableBatchNorm):
-            for name, tensor in layer.state_at(width).items():
-                state[f'{path}.{name}'] = tensor
-    return state
+def _width_tensors(model: nn.Module, width: float) -> Dict[str, Tensor]:
+    """The tensors width ``width`` computes with, under stock keys: the
+    state of the model's copy at that width (:func:`fixed_width_copy`),
+    found by one forward of a blank image."""
+    first = next(iter(slimmable_layers(model).values()))
+    blank = first.weight.new_zeros(1, first.in_channels, *EXAMPLE_SIZE)
+    mode = model.training
+    try:
+        with model.width(width), torch.no_grad():
+            model.eval()
+            _, fixed = fixed_width_copy(
+                model, partial(model, blank, mode='tensor'))
+    finally:
+        model.train(mode)
+    if fixed is None:
+        raise ValueError('export_width: some layer of the model gets '
+                         f'inputs of different widths at width {width}')
+    return {key: value.detach() for key, value in
+            fixed.model.state_dict().items()}
 
 
 def _check_out_channels(model: nn.Module, plain_state: Mapping[str, Tensor],
@@ -150,20 +154,15 @@ def export_width(model: nn.Module, cfg: Mapping,
                          f'{model.widths}, got {width!r}')
     plain_cfg = narrow_classifier_cfg(model, cfg, width)
     plain_state = MODELS.build(plain_cfg).state_dict()
-    source = width_state_dict(model, width)
+    _check_out_channels(model, plain_state, width)
+    source = _width_tensors(model, width)
     if set(plain_state) != set(source):
         differing = sorted(set(plain_state) ^ set(source))
         raise ValueError('export_width: the plain model and the slimmable '
                          f'one have different keys: {differing[:5]}')
-    _check_out_channels(model, plain_state, width)
-    state = {}
     for key, target in plain_state.items():
-        tensor = source[key]
-        if tensor.dim() != target.dim() or any(
-                n > m for n, m in zip(target.shape, tensor.shape)):
+        if source[key].shape != target.shape:
             raise ValueError(f'export_width: "{key}" has shape '
-                             f'{tuple(target.shape)} in the plain model, '
-                             f'not a slice of {tuple(tensor.shape)}')
-        index = tuple(slice(0, n) for n in target.shape)
-        state[key] = tensor[index].clone()
-    return plain_cfg, state
+                             f'{tuple(target.shape)} in the plain model but '
+                             f'{tuple(source[key].shape)} at width {width}')
+    return plain_cfg, {key: tensor.clone() for key, tensor in source.items()}

@@ -111,6 +111,16 @@ def adopt_tensors(target: nn.Module, source: nn.Module) -> None:
     target.train(source.training)
 
 
+def _frozen_view(tensor: Optional[Tensor], *sizes: int) -> Optional[Tensor]:
+    """A parameter viewing the leading ``sizes`` of ``tensor``: it shares
+    the storage, so loading new weights into the whole tensor (in place,
+    as ``load_state_dict`` does) reaches the view."""
+    if tensor is None:
+        return None
+    view = tensor.detach()[tuple(slice(size) for size in sizes)]
+    return nn.Parameter(view, requires_grad=False)
+
+
 class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
     """``nn.Conv2d`` using the leading channels of its weight.
 
@@ -202,6 +212,24 @@ class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
         (top, bottom), (left, right) = pads
         return (left, right, top, bottom)
 
+    def fixed(self, in_channels: int) -> nn.Conv2d:
+        """This layer at its active width, fed ``in_channels``, as a frozen
+        ``nn.Conv2d`` whose weight views the leading channels of this one.
+
+        Args:
+            in_channels (int): The input channels it gets at this width.
+        """
+        out_channels = self.active_channels
+        groups = self._active_groups(in_channels, out_channels)
+        conv = nn.Conv2d(in_channels, out_channels, self.kernel_size,
+                         self.stride, self.padding, self.dilation, groups,
+                         self.bias is not None, self.padding_mode,
+                         device='meta')
+        conv.weight = _frozen_view(self.weight, out_channels,
+                                   in_channels // groups)
+        conv.bias = _frozen_view(self.bias, out_channels)
+        return conv.train(self.training)
+
     def forward(self, x: Tensor) -> Tensor:
         out_channels = self.active_channels
         groups = self._active_groups(x.shape[1], out_channels)
@@ -262,6 +290,21 @@ class SlimmableLinear(SlimmableLayer, nn.Linear):
                     linear.bias is not None, channels_per_width)
         adopt_tensors(layer, linear)
         return layer
+
+    def fixed(self, in_features: int) -> nn.Linear:
+        """This layer at its active width, fed ``in_features``, as a frozen
+        ``nn.Linear`` whose weight views the leading rows and columns of
+        this one.
+
+        Args:
+            in_features (int): The input features it gets at this width.
+        """
+        out_features = self.active_channels
+        linear = nn.Linear(in_features, out_features, self.bias is not None,
+                           device='meta')
+        linear.weight = _frozen_view(self.weight, out_features, in_features)
+        linear.bias = _frozen_view(self.bias, out_features)
+        return linear.train(self.training)
 
     def forward(self, x: Tensor) -> Tensor:
         in_features = x.shape[-1]

@@ -136,6 +136,17 @@ class SwitchableBatchNorm(SlimmableLayer):
         super().set_width(width)
         self._narrow_key = None if width == 1 else width_key(width)
 
+    def fixed(self) -> nn.Module:
+        """The BN of the active width as a plain module: a narrow width's
+        own BN, or a stock BN sharing this one's tensors at width 1.0."""
+        if self._narrow_key is not None:
+            return self.narrow_bns[self._narrow_key]
+        bn = self._narrow_cls(self.num_features, self.eps, self.momentum,
+                              self.affine, self.track_running_stats,
+                              device='meta')
+        adopt_tensors(bn, self)
+        return bn
+
     def forward(self, x: Tensor) -> Tensor:
         if self._narrow_key is None:
             return super().forward(x)

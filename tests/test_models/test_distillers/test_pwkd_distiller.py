@@ -70,6 +70,49 @@ def test_teacher_width_switches_teacher_logits():
         model.set_teacher_width(0.3)
 
 
+def test_a_stage_runs_the_teacher_as_stock_layers():
+    """After the first forward at a width, the teacher runs as its copy at
+    that width: the same logits, no slimmable layer run, no state added."""
+    model = distiller(distill_losses=dict(loss_kd=dict(
+        type='KDLoss', tau=4), loss_at=dict(
+            type='ATLoss', student='backbone.layer3',
+            teacher='backbone.layer3')))
+    keys = set(model.state_dict())
+    inputs, samples = batch()
+    conv = model.teacher.backbone.conv1
+    runs = []
+    conv.register_forward_hook(lambda *args: runs.append(1))
+    recorded = []
+    for width in (0.5, 0.5, 0.25, 0.5):
+        model.set_teacher_width(width)
+        recorded.append(model(inputs, samples, mode='loss'))
+        with torch.no_grad():
+            teacher, _ = model._outputs('teacher', inputs)
+            assert torch.equal(teacher['logits'],
+                               model.teacher(inputs, mode='tensor'))
+    # The first forward at 0.5 and at 0.25, and the reference forwards.
+    assert len(runs) == 2 + 4
+    assert torch.equal(recorded[0]['distill.loss_at'],
+                       recorded[3]['distill.loss_at'])
+    assert set(model.state_dict()) == keys
+    model.teacher.double()  # moved weights: the copy is made again
+    model.student.double()
+    assert model(inputs.double(), samples, mode='loss')[
+        'distill.loss_kd'].dtype == torch.float64
+    assert len(runs) == 2 + 4 + 1
+
+
+def test_a_recorded_slimmable_layer_keeps_the_teacher_slicing():
+    model = distiller(distill_losses=dict(loss_at=dict(
+        type='ATLoss', student='backbone.conv1', teacher='backbone.conv1')))
+    model.set_teacher_width(0.25)
+    model.eval()
+    inputs, samples = batch()
+    first = model(inputs, samples, mode='loss')['distill.loss_at']
+    second = model(inputs, samples, mode='loss')['distill.loss_at']
+    assert torch.equal(first, second) and first > 0
+
+
 def test_plain_teacher_is_vanilla_kd():
     """The KD term scores the student's logits against the plain teacher's
     whole logits, and nothing else can be set."""
