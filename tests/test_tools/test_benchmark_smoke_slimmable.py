@@ -14,7 +14,8 @@ from conftest import REPO, run_tool
 TOOL = 'tools/benchmark/slimmable_forward.py'
 WIDTHS = [0.25, 0.5, 0.75, 1.0]
 SPREADS = ('slimmable_vs_full', 'plain_vs_full', 'slimmable_vs_plain',
-           'slimmable_ms', 'plain_ms')
+           'fixed_vs_plain', 'slimmable_vs_fixed', 'slimmable_ms',
+           'fixed_ms', 'plain_ms')
 
 
 def test_benchmark_writes_its_report(tmp_path: Path):
@@ -35,7 +36,7 @@ def test_benchmark_writes_its_report(tmp_path: Path):
                 'load_avg_after'):
         assert machine[key], key
     assert set(report['results']) == {'resnet34', 'resnet56'}
-    arms = {f'{kind}@{width}' for kind in ('slimmable', 'plain')
+    arms = {f'{kind}@{width}' for kind in ('slimmable', 'fixed', 'plain')
             for width in WIDTHS}
     for name, result in report['results'].items():
         assert (result['batch_size'], result['image_size']) == (1, 16)
@@ -54,6 +55,10 @@ def test_benchmark_writes_its_report(tmp_path: Path):
                            for kind in ('slimmable', 'plain'))
             assert row['slimmable_vs_plain']['median'] == pytest.approx(
                 statistics.median(t[slim] / t[plain]
+                                  for t in result['times_ms']))
+            fixed = f'fixed@{row["width"]}'
+            assert row['slimmable_vs_fixed']['median'] == pytest.approx(
+                statistics.median(t[slim] / t[fixed]
                                   for t in result['times_ms']))
             assert row['plain_vs_full']['max'] == pytest.approx(
                 max(t[plain] / t['plain@1.0'] for t in result['times_ms']))

@@ -9,7 +9,9 @@ measures the forward time
   ``w ** 2``, the FLOP ratio), and
 - relative to an ordinary network of the same narrow shape, the plain
   classifier that :func:`export_width` makes (the cost of slicing shared
-  weights at run time, expected small).
+  weights at run time, expected small), and
+- for the copy a PWKD teacher runs in a stage (:func:`fixed_width_copy`:
+  stock layers whose weights view the slimmable ones), against both.
 
 Every arm (slimmable and plain, at every width) is timed by the shared
 harness of ``timing.py``: once per round, in one process, the starting arm
@@ -46,6 +48,7 @@ from timing import Step, cpu_name, load_average, run_rounds, spread
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import export_width
+from mmpwkd.models.slimmable.fixed_width import fixed_width_copy
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
@@ -140,12 +143,13 @@ def build_arms(
 
     Returns:
         tuple[dict[str, Step], dict[str, Step], dict[float, int]]: Arms
-        ``slimmable@w`` and ``plain@w`` for every width (a no-grad
-        forward each), the untimed setup of the slimmable ones (switching
-        to their width), and the FLOPs of each width for one image
-        (counted on the plain network).
+        ``slimmable@w``, ``fixed@w`` and ``plain@w`` for every width (a
+        no-grad forward each), the untimed setup of the slimmable ones
+        (switching to their width), and the FLOPs of each width for one
+        image (counted on the plain network).
     """
     model = MODELS.build(copy.deepcopy(model_cfg)).eval()
+    model.requires_grad_(False)
     image = torch.zeros(1, *inputs.shape[1:])
     arms, setup, flops = {}, {}, {}
     for width in model.widths:
@@ -159,6 +163,11 @@ def build_arms(
         setup[f'slimmable@{width}'] = partial(model.set_width, width)
         arms[f'plain@{width}'] = torch.no_grad()(partial(plain, inputs))
     model.to(inputs.device)
+    for width in model.widths:
+        model.set_width(width)
+        _, fixed = fixed_width_copy(
+            model, torch.no_grad()(partial(model, inputs[:1])))
+        arms[f'fixed@{width}'] = torch.no_grad()(partial(fixed.model, inputs))
     return arms, setup, flops
 
 
@@ -175,11 +184,13 @@ def summarize(times: Sequence[Dict[str, float]],
         list[dict]: Per width: ``flops_ratio`` and ``w2`` (expectations),
         and the spreads of ``slimmable_vs_full`` (slimmable at ``w`` over
         slimmable at 1.0), ``plain_vs_full`` (plain at ``w`` over plain at
-        1.0) and ``slimmable_vs_plain``, plus both arms' times in ms.
+        1.0), ``slimmable_vs_plain``, ``fixed_vs_plain`` and
+        ``slimmable_vs_fixed``, plus the arms' times in ms.
     """
     rows = []
     for width in sorted(flops):
         slim, plain = f'slimmable@{width}', f'plain@{width}'
+        fixed = f'fixed@{width}'
         rows.append(
             dict(
                 width=width,
@@ -191,7 +202,11 @@ def summarize(times: Sequence[Dict[str, float]],
                     [t[plain] / t['plain@1.0'] for t in times]),
                 slimmable_vs_plain=spread(
                     [t[slim] / t[plain] for t in times]),
+                fixed_vs_plain=spread([t[fixed] / t[plain] for t in times]),
+                slimmable_vs_fixed=spread(
+                    [t[slim] / t[fixed] for t in times]),
                 slimmable_ms=spread([t[slim] * 1e3 for t in times]),
+                fixed_ms=spread([t[fixed] * 1e3 for t in times]),
                 plain_ms=spread([t[plain] * 1e3 for t in times])))
     return rows
 
@@ -212,9 +227,10 @@ def run_case(name: str, args: argparse.Namespace,
     rows = summarize(times, flops)
     for row in rows:
         print(f"[{name}] width {row['width']}: slimmable "
-              f"{row['slimmable_ms']['median']:.1f} ms, plain "
-              f"{row['plain_ms']['median']:.1f} ms, slimmable/plain "
-              f"{row['slimmable_vs_plain']['median']:.3f}", flush=True)
+              f"{row['slimmable_ms']['median']:.1f} ms, fixed copy "
+              f"{row['fixed_ms']['median']:.1f} ms, plain "
+              f"{row['plain_ms']['median']:.1f} ms, slimmable/fixed "
+              f"{row['slimmable_vs_fixed']['median']:.3f}", flush=True)
     return dict(
         backbone=case['model']['backbone'],
         batch_size=batch,
@@ -240,9 +256,10 @@ def to_markdown(results: Dict[str, Dict[str, object]]) -> str:
             f"{result['image_size']}x{result['image_size']}, "
             f"{result['rounds']} rounds\n",
             '| Width | w^2 | FLOPs / w1.0 | Slimmable time / w1.0 '
-            '| Plain time / w1.0 | Slimmable / plain | Slimmable ms '
+            '| Plain time / w1.0 | Slimmable / plain | Fixed copy / plain '
+            '| Slimmable / fixed copy | Slimmable ms | Fixed copy ms '
             '| Plain ms |', '| :-: | --: | --: | --: | --: | --: | --: '
-            '| --: |'
+            '| --: | --: | --: | --: |'
         ]
         for row in result['widths']:
             lines.append(
@@ -251,7 +268,10 @@ def to_markdown(results: Dict[str, Dict[str, object]]) -> str:
                 f"| {_cell(row['slimmable_vs_full'])} "
                 f"| {_cell(row['plain_vs_full'])} "
                 f"| {_cell(row['slimmable_vs_plain'])} "
+                f"| {_cell(row['fixed_vs_plain'])} "
+                f"| {_cell(row['slimmable_vs_fixed'])} "
                 f"| {row['slimmable_ms']['median']:.1f} "
+                f"| {row['fixed_ms']['median']:.1f} "
                 f"| {row['plain_ms']['median']:.1f} |")
         lines.append('')
     return '\n'.join(lines)
@@ -283,12 +303,12 @@ def plot(results: Dict[str, Dict[str, object]], path: str) -> None:
         top.set_title(f"{name}, batch {result['batch_size']}, "
                       f"{result['image_size']}px")
         top.set_ylabel('time / time at width 1.0')
-        _errorbar(bottom, widths,
-                  [row['slimmable_vs_plain'] for row in rows],
-                  'slimmable / plain')
+        for key, label in (('slimmable_vs_plain', 'slimmable / plain'),
+                           ('fixed_vs_plain', 'fixed copy / plain')):
+            _errorbar(bottom, widths, [row[key] for row in rows], label)
         bottom.axhline(1.0, color='k', linewidth=0.8)
         bottom.set_xlabel('width')
-        bottom.set_ylabel('slimmable time / plain time')
+        bottom.set_ylabel('time / plain network time')
         for axis in (top, bottom):
             axis.set_yscale('log')
             axis.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7)))
