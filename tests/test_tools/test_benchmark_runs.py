@@ -5,6 +5,8 @@ benchmark, naming its log."""
 import sys
 import textwrap
 
+import pytest
+
 from conftest import REPO, run_tool
 
 SCRIPT = """
@@ -44,3 +46,37 @@ def test_a_script_runs_in_the_repo_and_a_failure_names_its_log(tmp_path):
     assert f'see {log}' in out
     # The failed run's output is in its log.
     assert "argv ['3']" in log.read_text()
+
+
+TIMES = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {benchmark!r})
+from accuracy_runs import train_seconds_at
+log = Path({work_dir!r}) / '20260101_000000' / 'vis_data'
+log.mkdir(parents=True)
+# 30 iterations of 0.5 s, a 60-second stop (mmengine averages over 10
+# iterations: 10 logged 6 s longer), one slow data-loader start.
+times = [0.5] * 30
+for i in range(10, 20):
+    times[i] += 6.0
+times[0] = 1.5
+log.joinpath('scalars.json').write_text('\\n'.join(
+    json.dumps(dict(iter=i + 1, loss=1.0, time=t))
+    for i, t in enumerate(times)))
+at = train_seconds_at(Path({work_dir!r}))
+print(at[1], at[10], at[30])
+"""
+
+
+def test_a_paused_run_is_charged_its_iterations_not_the_pause(tmp_path):
+    script = tmp_path / 'times.py'
+    script.write_text(TIMES.format(
+        benchmark=str(REPO / 'tools' / 'benchmark'),
+        work_dir=str(tmp_path / 'run')))
+    result = run_tool([sys.executable, str(script)])
+    first, tenth, last = map(float, result.stdout.split())
+    # The start (3x the median) counts in full; the pause's iterations
+    # count at 5x the median, 2.5 s each instead of 6.5.
+    assert (first, tenth) == (1.5, 1.5 + 9 * 0.5)
+    assert last == pytest.approx(1.5 + 19 * 0.5 + 10 * 2.5)

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import runpy
+import statistics
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -147,14 +148,27 @@ def val_history(work_dir: Path) -> List[dict]:
                   key=lambda r: r['step'])
 
 
+# An iteration time over this multiple of the run's median counts as the
+# multiple: the process was stopped (SIGSTOP while tests ran) or swapped,
+# which is not what the run costs. mmengine logs the time averaged over
+# its last 10 iterations, so a pause shows as 10 long iterations.
+PAUSE_FACTOR = 5
+
+
 def train_seconds_at(work_dir: Path) -> Dict[int, float]:
     """Iteration -> training wall time so far (the summed iteration times
-    of a run logged at every iteration; validation excluded)."""
+    of a run logged at every iteration; validation excluded; pauses capped
+    at ``PAUSE_FACTOR`` times the median iteration)."""
+    steps = [(record['iter'], record['time'])
+             for record in scalars(work_dir)
+             if 'loss' in record and 'time' in record]
+    if not steps:
+        return {}
+    cap = PAUSE_FACTOR * statistics.median(seconds for _, seconds in steps)
     total, at = 0.0, {}
-    for record in scalars(work_dir):
-        if 'loss' in record and 'time' in record:
-            total += record['time']
-            at[record['iter']] = total
+    for step, seconds in steps:
+        total += min(seconds, cap)
+        at[step] = total
     return at
 
 
