@@ -98,6 +98,15 @@ def test_diversity_and_gap_phases(tmp_path):
                                'resnet20_route/seed0/*/*.log')).read_text()
     assert 'teacher checkpoint' in route_log
     assert str(tmp_path / 'runs' / 'teacher' / 'epoch_1.pth') in route_log
+    # The equal-cost KD's epochs come from the cost ratio measured side by
+    # side: the stage widths' steps against the whole teacher's.
+    cost = verdict['equal_cost']
+    assert cost['cell'] == best and 0 < cost['ratio'] < 2
+    assert cost['epochs'] == max(1, round(30 * cost['ratio']))
+    assert set(cost['measured']['step_seconds']) == {
+        '0.25', '0.5', '0.75', '1.0'}
+    assert results['arms']['kd_equal_cost']['cell'] == (
+        f"pc100_e{cost['epochs']}")
     # Seed 0 of the gap phase's arms is reused; seed 1 and the equal-cost
     # KD are new.
     assert 'reused' in verdict_run.stdout
@@ -118,3 +127,5 @@ def test_diversity_and_gap_phases(tmp_path):
     after = json.loads(out.read_text())
     assert after['arms'] == results['arms']
     assert after['verdict']['differences'] == verdict['differences']
+    assert after['verdict']['equal_cost'] == cost  # reused, not re-timed
+    assert 'reusing the measured cost ratio' in again.stdout

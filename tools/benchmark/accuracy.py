@@ -84,6 +84,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='train the teachers even where checkpoints/ ships them')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run (e.g. for a smoke test)')
+    parser.add_argument(
+        '--cost-rounds', type=int, default=30,
+        help='verdict: rounds of the side-by-side timing of PWKD + KD\'s '
+        'step against KD\'s that sets the equal-cost arm\'s epochs')
     parser.add_argument('--out', default='docs/benchmarks/accuracy.json',
                         help='raw results; each phase writes its section')
     return parser.parse_args(argv)

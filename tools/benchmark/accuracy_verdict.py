@@ -8,7 +8,8 @@ over KD on validation, over seeds 0-9,
   staged arm of that cell on validation (KD from the fixed width-0.5 or
   width-0.25 teacher, or the route-constrained teacher, whose validation
   runs this phase trains first, over the gap phase's seeds), and KD
-  scheduled to end at PWKD + KD's measured training time (equal cost);
+  scheduled to end at PWKD + KD's training time (equal cost; the ratio of
+  the two measured side by side, ``accuracy_cost.py``);
 - each difference X - KD is a **gain** if the 95% confidence interval of
   the paired difference lies above 0, **no gain of 0.5 points or more** if
   it lies below +0.5, and **inconclusive** otherwise.
@@ -21,9 +22,10 @@ from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Sequence
 
-from accuracy_gap import ARMS, cell_runs, config, route_runs
+from accuracy_cost import step_cost_ratio
+from accuracy_gap import ARMS, TEACHERS, cell_runs, config, route_runs
 from accuracy_phases import arm_section, test_arm
-from accuracy_runs import SCORINGS, Cell, Run, run_all
+from accuracy_runs import CONFIGS, SCORINGS, Cell, Run, run_all
 from accuracy_stats import paired_interval
 from accuracy_teachers import plain_teacher, slimmable_teacher
 
@@ -49,13 +51,38 @@ def best_staged(arms: dict) -> str:
     return max(STAGED, key=lambda arm: arms[arm]['val_mean'])
 
 
-def equal_cost_epochs(cell: dict) -> int:
-    """KD's epochs that take PWKD + KD's training time (mean over the gap
-    phase's seeds of the summed iteration times), rounded."""
+def runs_cost_ratio(cell: dict) -> float:
+    """PWKD + KD's training time over KD's from the gap phase's runs (mean
+    over seeds of the summed iteration times): a cross-check of the
+    side-by-side measurement, which the load of the moment each run ran
+    does not bias."""
     def seconds(arm: str) -> float:
         return mean(r['train_seconds'][-1]
                     for r in cell['arms'][arm]['runs'].values())
-    return max(1, round(cell['epochs'] * seconds('pwkd') / seconds('kd')))
+    return seconds('pwkd') / seconds('kd')
+
+
+def equal_cost(results: dict, cell: dict, data: Sequence[str],
+               rounds: int) -> dict:
+    """KD's epochs at PWKD + KD's training time in ``cell``: the cost ratio
+    measured side by side (:func:`step_cost_ratio`), once per cell; a rerun
+    reuses it from ``results``, so that the arm stays the same run."""
+    done = results.get('verdict', {}).get('equal_cost', {})
+    if done.get('cell') == cell['name']:
+        print(f'==> reusing the measured cost ratio {done["ratio"]:.3f}',
+              flush=True)
+        return done
+    options = (*TEACHERS[cell['teacher']], *data)
+    print('==> measuring PWKD + KD\'s step cost against KD\'s, side by '
+          'side', flush=True)
+    measured = step_cost_ratio(CONFIGS / config(cell['student'], 'pwkd'),
+                               options, rounds)
+    return dict(
+        cell=cell['name'],
+        ratio=measured['ratio'],
+        epochs=max(1, round(cell['epochs'] * measured['ratio'])),
+        measured=measured,
+        runs_ratio=runs_cost_ratio(cell))
 
 
 def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
@@ -80,7 +107,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
     staged = best_staged(staged_arms)
     runs: Dict[str, List[Run]] = {
         arm: grid[arm] for arm in ('student', 'kd', 'pwkd', staged)}
-    cheap = Cell(cell['per_class'], equal_cost_epochs(cell))
+    cost = equal_cost(results, cell, data, args.cost_rounds)
+    cheap = Cell(cell['per_class'], cost['epochs'])
     runs['kd_equal_cost'] = [
         Run(config(cell['student'], 'kd'), cheap, run.seed, run.options,
             run.tag, run.extra) for run in grid['kd']]
@@ -102,7 +130,7 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
         best_staged=staged,
         staged_val={arm: {k: staged_arms[arm][k] for k in (
             'label', 'val_top1', 'val_mean', 'val_std')} for arm in STAGED},
-        equal_cost_epochs=cheap.epochs,
+        equal_cost=cost,
         differences={
             f'{a} - {b}': dict(
                 precise_bn=paired_interval(arms[a]['test_top1'],
