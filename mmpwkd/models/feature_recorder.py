@@ -51,11 +51,6 @@ class FeatureRecorder:
             for path, owner in paths.items()
         ]
 
-    def __deepcopy__(self, memo: dict) -> 'FeatureRecorder':
-        # A copy of the watched model (a frozen teacher's plain copy at one
-        # width) reports to this recorder from the same module paths.
-        return self
-
     def _record(self, path: str, module: nn.Module, inputs: Sequence,
                 output: Tensor) -> None:
         if not self._recording:

@@ -22,16 +22,27 @@ PROBE = 'head.fc.weight'
 
 
 class _TeacherProbe(Hook):
-    """The teacher's classifier weight at every training iteration."""
+    """The teacher's classifier weight at every training iteration, and
+    whether the teacher the distiller runs (its copy at the stage's width)
+    computes what the teacher with those weights computes."""
 
     priority = 'NORMAL'  # after PWKDStageHook (HIGH) entered the stage
 
     def __init__(self) -> None:
         self.seen: List[Tuple[int, torch.Tensor]] = []
+        self.computed: List[bool] = []
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        weight = runner.model.teacher.state_dict()[PROBE]
+        model = runner.model
+        weight = model.teacher.state_dict()[PROBE]
         self.seen.append((runner.iter, weight.clone()))
+        images = torch.randn(2, 3, 16, 16, generator=torch.Generator(
+        ).manual_seed(0))
+        with torch.no_grad():
+            for _ in range(2):  # the first forward of a width makes the copy
+                run, _ = model._outputs('teacher', images)
+            self.computed.append(torch.equal(
+                run['logits'], model.teacher(images, mode='tensor')))
 
 
 def _route_checkpoints(cfg: Config, folder: Path) -> Dict[str, Path]:
@@ -82,6 +93,7 @@ def test_each_stage_distils_from_its_checkpoint(tmp_path, image_folder,
     runner.train()
     # 8 images in batches of 4: iterations 0-1 in stage 1, 2-3 in stage 2.
     assert [it for it, _ in probe.seen] == [0, 1, 2, 3]
+    assert probe.computed == [True] * 4
     for iteration, weight in probe.seen:
         expected = weights['early' if iteration < 2 else 'late']
         assert torch.equal(weight, expected), iteration
@@ -106,6 +118,7 @@ def test_a_resume_reloads_the_stage_it_stops_in(tmp_path, image_folder,
     runner.register_hook(probe)
     runner.train()
     assert [it for it, _ in probe.seen] == [2, 3]
+    assert probe.computed == [True] * 2
     assert all(torch.equal(w, weights['late']) for _, w in probe.seen)
 
 

@@ -102,6 +102,7 @@ def test_diversity_and_gap_phases(tmp_path):
     # side: the stage widths' steps against the whole teacher's.
     cost = verdict['equal_cost']
     assert cost['cell'] == best and 0 < cost['ratio'] < 2
+    assert cost['inputs']['rounds'] == 30
     assert cost['epochs'] == max(1, round(30 * cost['ratio']))
     assert set(cost['measured']['step_seconds']) == {
         '0.25', '0.5', '0.75', '1.0'}

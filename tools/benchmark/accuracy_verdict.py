@@ -23,6 +23,7 @@ from statistics import mean
 from typing import Dict, List, Sequence
 
 from accuracy_cost import step_cost_ratio
+from accuracy_records import config_digest
 from accuracy_gap import ARMS, TEACHERS, cell_runs, config, route_runs
 from accuracy_phases import arm_section, test_arm
 from accuracy_runs import CONFIGS, SCORINGS, Cell, Run, run_all
@@ -66,18 +67,26 @@ def equal_cost(results: dict, cell: dict, data: Sequence[str],
                rounds: int) -> dict:
     """KD's epochs at PWKD + KD's training time in ``cell``: the cost ratio
     measured side by side (:func:`step_cost_ratio`), once per cell; a rerun
-    reuses it from ``results``, so that the arm stays the same run."""
+    reuses it from ``results`` while the cell, the PWKD config (by its
+    resolved text), the options and the rounds are the same, so that the
+    arm stays the same run."""
+    options = (*TEACHERS[cell['teacher']], *data)
+    pwkd = config(cell['student'], 'pwkd')
+    # Where the data lies does not change the cost (another machine).
+    inputs = dict(cell=cell['name'], config=pwkd,
+                  config_digest=config_digest(CONFIGS / pwkd),
+                  options=[o for o in options if '.data_root=' not in o],
+                  rounds=rounds)
     done = results.get('verdict', {}).get('equal_cost', {})
-    if done.get('cell') == cell['name']:
+    if done.get('inputs') == inputs:
         print(f'==> reusing the measured cost ratio {done["ratio"]:.3f}',
               flush=True)
         return done
-    options = (*TEACHERS[cell['teacher']], *data)
     print('==> measuring PWKD + KD\'s step cost against KD\'s, side by '
           'side', flush=True)
-    measured = step_cost_ratio(CONFIGS / config(cell['student'], 'pwkd'),
-                               options, rounds)
+    measured = step_cost_ratio(CONFIGS / pwkd, options, rounds)
     return dict(
+        inputs=inputs,
         cell=cell['name'],
         ratio=measured['ratio'],
         epochs=max(1, round(cell['epochs'] * measured['ratio'])),

@@ -10,7 +10,7 @@ records it in checkpoints and refuses a resume into another one; where a
 stage starts it sets the teacher width through
 :meth:`PWKDDistiller.set_teacher_width` (the model never reads the epoch).
 An iteration inside a stage compares its progress with the stage's end and
-nothing else.
+nothing else (``gradual`` mode draws a width at every iteration).
 """
 import os.path as osp
 from typing import Any, Optional, Sequence

@@ -51,7 +51,8 @@ def _teacher_forward(compile_teacher: Union[bool, dict]) -> Forward:
                          'dict of torch.compile options, got '
                          f'{compile_teacher!r}')
     # The teacher is frozen, so a compiled graph stays valid; dynamo
-    # recompiles once per teacher width (its guards see the width).
+    # compiles once per module it is given: the teacher's copy at each
+    # width (again if the copy is made again after a move).
     return torch.compile(_forward, **compile_teacher)
 
 
@@ -317,18 +318,21 @@ class PWKDDistiller(BaseModel):
         """Run the teacher at its active width: from the second forward of
         a width on, its copy at that width (:func:`fixed_width_copy`: the
         same outputs from stock layers), made after the first, and again
-        after the teacher's weights moved (``.to()``, ``.half()``)."""
+        after the teacher's weights moved (``.to()``, ``.half()``, a load
+        that replaces them)."""
         if not self._fixable:
             self._teacher_forward(self.teacher, inputs)
             return
         width = self.teacher_width
         fixed = self._fixed.get(width, False)
-        outdated = fixed is False or (
-            fixed is not None
-            and fixed.view.data_ptr() != fixed.weight.data_ptr())
-        if outdated:
+        if fixed and fixed.view.data_ptr() != fixed.layer.weight.data_ptr():
+            self._fixed.clear()  # the weights moved: every copy is old
+            fixed = False
+        if fixed is False:
+            # The copy's hooks report to the same recorder.
             _, self._fixed[width] = fixed_width_copy(
-                self.teacher, partial(_forward, self.teacher, inputs))
+                self.teacher, partial(_forward, self.teacher, inputs),
+                keep=(self._recorders['teacher'], ))
         else:
             self._teacher_forward(
                 self.teacher if fixed is None else fixed.model, inputs)

@@ -20,6 +20,7 @@ from mmpwkd.registry import MODELS
 
 from .convert import slimmable_layers
 from .fixed_width import fixed_width_copy
+from .ops import SlimmableConv2d
 from .narrow_config import narrow_backbone_cfg, output_stage
 
 __all__ = ['export_width', 'narrow_classifier_cfg']
@@ -97,8 +98,11 @@ def _width_tensors(model: nn.Module, width: float) -> Dict[str, Tensor]:
     """The tensors width ``width`` computes with, under stock keys: the
     state of the model's copy at that width (:func:`fixed_width_copy`),
     found by one forward of a blank image."""
-    first = next(iter(slimmable_layers(model).values()))
-    blank = first.weight.new_zeros(1, first.in_channels, *EXAMPLE_SIZE)
+    # The image channels: those of the first convolution (the stem of
+    # every backbone that has a plain narrow config).
+    stem = next(layer for layer in slimmable_layers(model).values()
+                if isinstance(layer, SlimmableConv2d))
+    blank = stem.weight.new_zeros(1, stem.in_channels, *EXAMPLE_SIZE)
     mode = model.training
     try:
         with model.width(width), torch.no_grad():

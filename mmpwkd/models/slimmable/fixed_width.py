@@ -9,9 +9,11 @@ what the copy computes with). The arithmetic is the same, so the outputs
 are identical; a teacher forward inside a stage simply runs stock layers.
 """
 import copy
+import warnings
 from functools import partial
 from itertools import chain
-from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 from torch import Tensor, nn
 
@@ -25,14 +27,14 @@ __all__ = ['FixedWidth', 'fixed_width_copy']
 class FixedWidth(NamedTuple):
     """A copy of a slimmable network, in stock layers, at one width.
 
-    ``weight`` is a weight of the network and ``view`` the copy's view of
-    it: while ``view.data_ptr() == weight.data_ptr()`` they share memory
-    and the copy computes with the network's weights; moving or
-    re-creating them (``.to()``, ``.half()``) ends that, and the copy is
-    out of date.
+    ``layer`` is a slimmable layer of the network and ``view`` the copy's
+    view of its weight: while ``view.data_ptr() == layer.weight.data_ptr()``
+    they share memory and the copy computes with the network's weights.
+    Moving, casting or replacing the weights (``.to()``, ``.half()``,
+    ``load_state_dict(assign=True)``) ends that: the copy is out of date.
     """
     model: nn.Module
-    weight: Tensor
+    layer: nn.Module
     view: Tensor
 
 
@@ -43,24 +45,29 @@ def _input_width(seen: Dict[str, int], path: str, module: nn.Module,
         seen[path] = -1  # fed different widths: no single shape
 
 
-def fixed_width_copy(model: nn.Module, forward: Callable[[], Any]
+def fixed_width_copy(model: nn.Module, forward: Callable[[], Any],
+                     keep: Sequence[object] = ()
                      ) -> Tuple[Any, Optional[FixedWidth]]:
     """Run ``forward`` (a forward of ``model``), then copy ``model`` at its
     active width with its slimmable layers replaced by stock ones.
 
     The forward finds the input channels of each slimmable convolution
     and linear layer at this width. The copy's other modules hold the
-    model's own tensors and hooks: a hook on a block (a feature recorder)
-    sees the copy's forwards as it saw the model's.
+    model's own tensors, and copies of its hooks; a hook bound to an object
+    of ``keep`` (a feature recorder) is bound to that same object, so that
+    it sees the copy's forwards as it saw the model's.
 
     Args:
         model (nn.Module): A frozen network with slimmable layers.
         forward (Callable[[], Any]): Runs ``model`` once.
+        keep (Sequence[object]): Objects the copy shares with ``model``
+            rather than copies. Defaults to ().
 
     Returns:
         tuple: What ``forward`` returned, and the copy (None when a layer
         was fed inputs of different widths in one forward, so that it has
-        no single shape, or none ran).
+        no single shape, when none ran, or when the model holds something
+        that cannot be copied; the last with a warning).
     """
     layers = slimmable_layers(model)
     seen: Dict[str, int] = {}
@@ -76,13 +83,20 @@ def fixed_width_copy(model: nn.Module, forward: Callable[[], Any]
             handle.remove()
     if not seen or -1 in seen.values():
         return result, None
-    memo = {id(t): t for t in chain(model.parameters(), model.buffers())}
+    shared = chain(model.parameters(), model.buffers(), keep)
+    memo = {id(thing): thing for thing in shared}
     for path, layer in layers.items():
         if isinstance(layer, SwitchableBatchNorm):
-            memo[id(layer)] = layer.fixed()
+            memo[id(layer)] = layer.as_stock()
         elif path in seen:  # a layer that did not run is left as it is
-            memo[id(layer)] = layer.fixed(seen[path])
+            memo[id(layer)] = layer.as_stock(seen[path])
+    try:
+        fixed = copy.deepcopy(model, memo)
+    except (TypeError, copy.Error) as error:
+        warnings.warn(f'{type(model).__name__} keeps running its '
+                      'slimmable layers: it holds an object that cannot be '
+                      f'copied ({error})', stacklevel=2)
+        return result, None
     path = next(iter(seen))
-    return result, FixedWidth(
-        copy.deepcopy(model, memo), layers[path].weight,
-        memo[id(layers[path])].weight)
+    return result, FixedWidth(fixed, layers[path],
+                              memo[id(layers[path])].weight)

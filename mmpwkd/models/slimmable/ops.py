@@ -212,7 +212,7 @@ class SlimmableConv2d(SlimmableLayer, nn.Conv2d):
         (top, bottom), (left, right) = pads
         return (left, right, top, bottom)
 
-    def fixed(self, in_channels: int) -> nn.Conv2d:
+    def as_stock(self, in_channels: int) -> nn.Conv2d:
         """This layer at its active width, fed ``in_channels``, as a frozen
         ``nn.Conv2d`` whose weight views the leading channels of this one.
 
@@ -291,7 +291,7 @@ class SlimmableLinear(SlimmableLayer, nn.Linear):
         adopt_tensors(layer, linear)
         return layer
 
-    def fixed(self, in_features: int) -> nn.Linear:
+    def as_stock(self, in_features: int) -> nn.Linear:
         """This layer at its active width, fed ``in_features``, as a frozen
         ``nn.Linear`` whose weight views the leading rows and columns of
         this one.

@@ -136,9 +136,10 @@ class SwitchableBatchNorm(SlimmableLayer):
         super().set_width(width)
         self._narrow_key = None if width == 1 else width_key(width)
 
-    def fixed(self) -> nn.Module:
-        """The BN of the active width as a plain module: a narrow width's
-        own BN, or a stock BN sharing this one's tensors at width 1.0."""
+    def as_stock(self) -> nn.Module:
+        """The BN of the active width as a stock module: a narrow width's
+        own BN (that very module, not a copy), or at width 1.0 a new stock
+        BN holding this one's tensors."""
         if self._narrow_key is not None:
             return self.narrow_bns[self._narrow_key]
         bn = self._narrow_cls(self.num_features, self.eps, self.momentum,

@@ -1,5 +1,6 @@
 """fixed_width_copy: a frozen slimmable network at one width, as stock
 layers that view its weights."""
+import threading
 from functools import partial
 
 import pytest
@@ -55,9 +56,15 @@ def test_the_copy_views_the_weights_until_they_move():
             param.mul_(-0.5)
         assert torch.equal(fixed.model(inputs, mode='tensor'),
                            model(inputs, mode='tensor'))
-    assert fixed.view.data_ptr() == fixed.weight.data_ptr()
-    model.double()  # new tensors: the copy no longer shares them
-    assert fixed.view.data_ptr() != fixed.weight.data_ptr()
+    assert fixed.view.data_ptr() == fixed.layer.weight.data_ptr()
+    # New tensors: the copy no longer shares them.
+    state = {key: value.clone() for key, value in
+             model.state_dict().items()}
+    model.load_state_dict(state, assign=True)
+    assert fixed.view.data_ptr() != fixed.layer.weight.data_ptr()
+    _, fixed = fixed_width_copy(model, partial(model, inputs, mode='tensor'))
+    model.double()
+    assert fixed.view.data_ptr() != fixed.layer.weight.data_ptr()
 
 
 class TwoWidths(nn.Module):
@@ -76,3 +83,13 @@ def test_a_layer_fed_two_widths_has_no_fixed_copy():
     result, fixed = fixed_width_copy(
         model, partial(model, torch.randn(1, 4, 3, 3)))
     assert fixed is None and result.shape == (1, 4, 3, 3)
+
+
+def test_what_cannot_be_copied_keeps_the_slimmable_layers():
+    model = frozen(tiny_resnet_cfg())
+    model.lock = threading.Lock()  # e.g. a user's hook state
+    inputs, _ = fake_batch(batch_size=1)
+    with pytest.warns(UserWarning, match='cannot be copied'):
+        result, fixed = fixed_width_copy(
+            model, partial(model, inputs, mode='tensor'))
+    assert fixed is None and result.shape == (1, 5)
