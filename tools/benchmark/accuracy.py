@@ -19,7 +19,8 @@ The first study (a resnet20 teacher, a resnet8 student):
 * ``final``: the chosen arms over 5 seeds, scored on the test set.
 
 The second study, when a partial teacher can help
-(``accuracy_teachers.py``, ``accuracy_gap.py``, ``accuracy_verdict.py``):
+(``accuracy_teachers.py``, ``accuracy_gap.py``, ``accuracy_verdict.py``,
+``accuracy_cost.py``):
 
 * ``diversity``: a resnet20 and a resnet56 slimmable teacher, every width
   scored against the whole teacher (top-1, agreement, KL).
@@ -27,7 +28,8 @@ The second study, when a partial teacher can help
   lengths; student alone, KD from the whole and from fixed partial
   teachers, PWKD + KD (3 seeds, validation).
 * ``verdict``: the pre-registered final in the best qualifying cell over
-  seeds 0-9, with KD at PWKD's training time; test set.
+  seeds 0-9, with KD at PWKD's training time (their step costs timed side
+  by side); test set.
 
 Every run is an ordinary ``tools/train.py`` run of a config in
 ``configs/benchmark/fmnist/``. Results go into one JSON file (a section per
