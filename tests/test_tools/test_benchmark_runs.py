@@ -80,3 +80,50 @@ def test_a_paused_run_is_charged_its_iterations_not_the_pause(tmp_path):
     # count at 5x the median, 2.5 s each instead of 6.5.
     assert (first, tenth) == (1.5, 1.5 + 9 * 0.5)
     assert last == pytest.approx(1.5 + 19 * 0.5 + 10 * 2.5)
+
+
+FAILING = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {benchmark!r})
+import accuracy_records, accuracy_runs
+from accuracy_runs import Cell, Run, run_all
+
+accuracy_records.keep_in(Path({root!r}) / 'records')
+CONFIG = 'resnet8_1xb128_fmnist-student.py'
+runs = [Run(CONFIG, Cell(1, 1), seed) for seed in (0, 1, 2)]
+
+
+def execute(command, log, threads=None):
+    folder = log.parent
+    if '--work-dir' in command and str(runs[1].folder(Path({root!r})))\\
+            in command:
+        raise RuntimeError(f'{{command[1]}}\\nfailed (exit 1); see {{log}}')
+    vis = folder / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    vis.joinpath('scalars.json').write_text('\\n'.join(json.dumps(r) for r in (
+        dict(iter=1, epoch=1, loss=1.0, time=0.5),
+        dict(step=1, **{{'accuracy/top1': 50.0}}))))
+    return 1.0
+
+
+accuracy_runs.execute = execute
+try:
+    run_all(runs, Path({root!r}), jobs=1)
+except RuntimeError as error:
+    print('raised:', error)
+print('done:', sorted(p.name for p in Path({root!r}).glob('runs/*/*/*/*')
+                      if (p / 'done').exists()))
+"""
+
+
+def test_a_failed_run_is_reported_and_the_others_go_on(tmp_path):
+    script = tmp_path / 'failing.py'
+    script.write_text(FAILING.format(
+        benchmark=str(REPO / 'tools' / 'benchmark'),
+        root=str(tmp_path / 'root')))
+    out = run_tool([sys.executable, str(script)]).stdout
+    assert 'resnet8_1xb128_fmnist-student pc1_e1 base seed 1: FAILED' in out
+    assert 'seed 2: done' in out  # after the failure, in the same call
+    assert 'raised: 1 of 3 runs failed' in out
+    assert "done: ['seed0', 'seed2']" in out

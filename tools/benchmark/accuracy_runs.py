@@ -177,8 +177,13 @@ def train_seconds_at(work_dir: Path) -> Dict[int, float]:
 # (multiprocessing's forkserver): a run starts at once instead of spending
 # about 10 s of CPU importing torch, mmengine and mmpretrain again. The
 # server has run no kernel, so its children start with a clean thread pool.
+# It imports all of mmpwkd too, so that every run of one benchmark process
+# uses the code as it was when the process started: a file edited while a
+# study runs never gives one run modules of two versions.
 PRELOAD = ['torch', 'mmengine.runner', 'mmpretrain.models',
-           'mmpretrain.datasets', 'mmpwkd.utils.cli']
+           'mmpretrain.datasets', 'mmpwkd.utils.cli', 'mmpwkd.datasets',
+           'mmpwkd.engine', 'mmpwkd.evaluation', 'mmpwkd.models',
+           'mmpwkd.safety.hooks']
 
 
 @functools.lru_cache(maxsize=None)
@@ -266,7 +271,9 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
     each), printing a line per finished run (with ``epochs``, per
     validated epoch too) with the ETA. Each run is recorded as it
     finishes, with its test top-1 under each of ``scorings`` (a final's
-    runs: scored at once, while the checkpoint is there)."""
+    runs: scored at once, while the checkpoint is there). A failed run is
+    reported at once and the others go on; the failures are raised, with
+    their logs, when all are done."""
     todo = [run for run in dict.fromkeys(runs)
             if not finished(run, root, scorings)]
     print(f'==> {len(set(runs))} runs, {len(set(runs)) - len(todo)} reused, '
@@ -298,6 +305,7 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
               flush=True)
 
     finished_samples, seen = 0.0, {run: 0 for run in todo}
+    failed: List[str] = []
 
     def new_epochs(run: Run, history: List[dict], done: float) -> None:
         """A line per validated epoch not shown yet (a short run can
@@ -321,13 +329,22 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
                 new_epochs(run, history, finished_samples + partial)
             for future in done:
                 run = pending.pop(future)
-                seconds = future.result()
+                try:
+                    seconds = future.result()
+                except RuntimeError as error:  # the others go on
+                    failed.append(f'{label(run)}: {error}')
+                    line(run, f'FAILED ({error})', finished_samples)
+                    continue
                 new_epochs(run, val_history(run.folder(root)),
                            finished_samples)
                 finished_samples += run.cell.samples
                 top1 = val_history(run.folder(root))[-1]['accuracy/top1']
                 line(run, f'done, val {top1:.2f}% in {seconds:.0f} s',
                      finished_samples)
+    if failed:
+        raise RuntimeError(f'{len(failed)} of {len(todo)} runs failed (the '
+                           'others are recorded; a rerun retries these):\n' +
+                           '\n'.join(failed))
 
 
 def val_result(run: Run, root: Path) -> dict:
