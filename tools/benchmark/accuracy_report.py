@@ -4,6 +4,7 @@ from typing import Dict, List, Sequence
 
 from accuracy_runs import CONFIGS
 
+SCORING_NAMES = dict(precise_bn='BN re-estimated', as_saved='as saved')
 TEACHER_LABELS = dict(teacher='resnet20', slimmable='slimmable resnet20',
                       slimmable_1ep='slimmable, 1-epoch fine-tune',
                       slimmable_inplace='slimmable, in-place distilled')
@@ -224,6 +225,92 @@ def plot_final(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _paired(a: Sequence[float], b: Sequence[float]) -> List[float]:
+    return [x - y for x, y in zip(a, b)]
+
+
+def _forest(ax, rows: List[dict], xlabel: str) -> None:
+    """One row per paired difference, top to bottom: its seeds' values
+    (dots), its mean (diamond) and its 95% interval (bar) where it has
+    one; the lines at 0 and at the worthwhile +0.5 points."""
+    for y, row in enumerate(reversed(rows)):
+        ax.scatter(row['seeds'], [y] * len(row['seeds']), s=10,
+                   color=row['color'], alpha=0.45)
+        if row.get('ci95'):
+            ax.plot(row['ci95'], [y, y], color=row['color'], lw=2.5)
+        ax.scatter([row['diff']], [y], marker='D', s=36, color=row['color'],
+                   zorder=3)
+    ax.axvline(0, color='black', lw=0.8)
+    ax.axvline(0.5, color='tab:gray', ls='--', lw=0.8)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r['label'] for r in reversed(rows)], fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3, axis='x')
+
+
+GAP_COLORS = {'kd - student': 'tab:blue', 'kd_w05 - kd': 'tab:green',
+              'kd_w025 - kd': 'tab:olive', 'pwkd - kd': 'tab:red'}
+
+
+def plot_gap(gap: dict, path: Path) -> None:
+    """Per cell, what KD adds to the student alone, and what a partial
+    teacher and PWKD + KD add to KD (validation, paired by seed)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for name, cell in gap['cells'].items():
+        arms = cell['arms']
+        for key, color in GAP_COLORS.items():
+            a, b = key.split(' - ')
+            rows.append(dict(
+                label=f'{name}{"" if cell["qualified"] else " (untrained)"}'
+                f': {key}',
+                color=color, diff=cell['differences'][key]['diff'],
+                ci95=cell['differences'][key].get('ci95'),
+                seeds=_paired(arms[a]['val_top1'], arms[b]['val_top1'])))
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.4))
+    _forest(ax, rows, 'validation top-1 difference (points): seeds '
+            '(dots), mean (diamond), 95% interval (bar)')
+    ax.set_title('Capacity gap x schedule length: who teaches the student '
+                 f'(seeds {gap["seeds"]})', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_verdict(results: dict, path: Path) -> None:
+    """The pre-registered differences on test, in both scorings, against
+    the decision rule's lines (0 and +0.5 points)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    verdict, arms = results['verdict'], results['arms']
+    fields = dict(precise_bn='test_top1', as_saved='test_top1_as_saved')
+    colors = dict(precise_bn='tab:red', as_saved='tab:gray')
+    rows = []
+    for key, scorings in verdict['differences'].items():
+        a, b = key.split(' - ')
+        for scoring, d in scorings.items():
+            rows.append(dict(
+                label=f'{arms[a]["label"]} - {arms[b]["label"]} '
+                f'[{SCORING_NAMES[scoring]}]: {d["preregistered"]}',
+                color=colors[scoring], diff=d['diff'], ci95=d['ci95'],
+                seeds=_paired(arms[a][fields[scoring]],
+                              arms[b][fields[scoring]])))
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.4))
+    _forest(ax, rows, 'test top-1 difference (points), paired by seed')
+    ax.set_title(f'Pre-registered final, cell {verdict["cell"]}, seeds '
+                 f'{verdict["seeds"][0]}-{verdict["seeds"][-1]}: gain if '
+                 'the interval is right of 0, no gain of 0.5 if left of '
+                 'the dashed line', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_pilot(pilot: dict, path: Path) -> None:
     """KD's gain over the student alone per pilot cell, per seed."""
     import matplotlib
@@ -266,11 +353,13 @@ def write(results: dict, folder: Path) -> Path:
                   *gap_table(results['gap']), '',
                   f'Best qualifying cell for PWKD: '
                   f'`{results["gap"]["best_cell"]}`', '']
+        plot_gap(results['gap'], folder / 'accuracy_gap.png')
     if 'verdict' in results:
         parts += ['## Pre-registered final (test)', '',
                   f'Cell `{results["verdict"]["cell"]}`, seeds '
                   f'{results["verdict"]["seeds"]}.', '',
                   *verdict_table(results), '']
+        plot_verdict(results, folder / 'accuracy_verdict.png')
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',

@@ -1,0 +1,66 @@
+"""The accuracy benchmark's report: the gap grid and the pre-registered
+final come out as tables and as forest plots of their paired differences
+(seeds, mean, 95% interval), built from the JSON the phases write."""
+import pytest
+
+from conftest import REPO
+
+SEEDS = [0, 1, 2]
+
+
+@pytest.fixture
+def report(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools' / 'benchmark'))
+    import accuracy_report
+    import accuracy_stats
+    return accuracy_report, accuracy_stats
+
+
+def arm(values, label='arm'):
+    return dict(label=label, val_top1=values,
+                val_mean=sum(values) / len(values), val_std=0.1)
+
+
+def gap_section(stats) -> dict:
+    vals = dict(student=[88.0, 88.2, 88.4], kd=[89.0, 89.4, 89.6],
+                kd_w05=[89.1, 89.3, 89.5], kd_w025=[87.0, 87.4, 87.2],
+                pwkd=[89.9, 89.2, 89.0])
+    pairs = ('kd - student', 'kd_w05 - kd', 'kd_w025 - kd', 'pwkd - kd',
+             'pwkd - student')
+    cell = dict(
+        student='resnet8', teacher='resnet20', per_class=500, epochs=40,
+        iterations=1600, arms={k: arm(v) for k, v in vals.items()},
+        differences={p: stats.paired_interval(*(vals[a] for a in
+                                                p.split(' - ')))
+                     for p in pairs},
+        student_last_tenth_change=0.1, qualified=True)
+    return dict(split='val', seeds=SEEDS, cells={'r20-r8': cell},
+                best_cell='r20-r8')
+
+
+def test_the_gap_grid_is_tabled_and_plotted(report, tmp_path):
+    accuracy_report, stats = report
+    results = dict(gap=gap_section(stats))
+    tables = accuracy_report.write(results, tmp_path).read_text()
+    assert '| r20-r8 | pwkd - kd | +0.03 |' in tables
+    assert (tmp_path / 'accuracy_gap.png').stat().st_size > 10_000
+
+
+def test_the_final_is_tabled_and_plotted(report, tmp_path):
+    accuracy_report, stats = report
+    seeds = list(range(10))
+    test = dict(kd=[89.0 + 0.1 * s for s in seeds],
+                pwkd=[89.2 + 0.1 * s for s in seeds[::-1]])
+    arms = {name: dict(label=name, test_top1=v, test_top1_as_saved=v,
+                       test_mean=sum(v) / 10, test_std=0.3)
+            for name, v in test.items()}
+    diff = stats.paired_interval(test['pwkd'], test['kd'])
+    results = dict(
+        gap=gap_section(stats), arms=arms,
+        verdict=dict(cell='r20-r8', seeds=seeds, best_staged='kd_w05',
+                     staged_val=dict(kd_w05=arm([89.1, 89.3, 89.5], 'w05')),
+                     differences={'pwkd - kd': dict(precise_bn=diff,
+                                                    as_saved=diff)}))
+    tables = accuracy_report.write(results, tmp_path).read_text()
+    assert f'**{diff["preregistered"]}**' in tables
+    assert (tmp_path / 'accuracy_verdict.png').stat().st_size > 10_000
