@@ -58,9 +58,11 @@ def test_the_final_is_tabled_and_plotted(report, tmp_path):
     results = dict(
         gap=gap_section(stats), arms=arms,
         verdict=dict(cell='r20-r8', seeds=seeds, best_staged='kd_w05',
+                     seed_rule=dict(paired_sd=0.45, cells=5, seeds=10),
                      staged_val=dict(kd_w05=arm([89.1, 89.3, 89.5], 'w05')),
                      differences={'pwkd - kd': dict(precise_bn=diff,
                                                     as_saved=diff)}))
     tables = accuracy_report.write(results, tmp_path).read_text()
     assert f'**{diff["preregistered"]}**' in tables
+    assert '10 seeds: the seed rule asked for 10' in tables
     assert (tmp_path / 'accuracy_verdict.png').stat().st_size > 10_000

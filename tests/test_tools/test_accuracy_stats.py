@@ -43,3 +43,36 @@ def test_preregistered_verdicts(b, verdict):
 def test_an_interval_needs_two_pairs():
     with pytest.raises(ValueError, match='at least 2'):
         STATS['paired_interval']([1.0], [0.0])
+
+
+@pytest.mark.parametrize('sd, seeds', [
+    (0.5, 10),   # 2.262 * 0.5 / sqrt(10) = 0.36: the floor of 10 holds
+    (0.84, 14),  # 2.179 * 0.84 / sqrt(13) = 0.508 > 0.5; n = 14: 0.485
+    (1.0, 18),   # n = 17: 2.120 / sqrt(17) = 0.514; n = 18: 0.497
+    (3.0, 20),   # nothing up to 20 resolves it: the cap
+])
+def test_seeds_to_see_half_a_point(sd, seeds):
+    see = STATS['seeds_to_see']
+    assert see(sd) == seeds
+    n = seeds
+    if n < 20:
+        assert STATS['t_975'](n - 1) * sd / math.sqrt(n) <= 0.5
+    if n > 10:
+        assert STATS['t_975'](n - 2) * sd / math.sqrt(n - 1) > 0.5
+    with pytest.raises(ValueError, match='least=1'):
+        see(sd, least=1)
+
+
+def test_the_verdict_takes_its_seeds_from_the_pooled_paired_sd(
+        monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools' / 'benchmark'))
+    from accuracy_verdict import seed_rule
+
+    def cell(sd):
+        return dict(differences={'pwkd - kd': dict(paired_sd=sd)})
+
+    # Variances 0.36 and 1.0 average to 0.68: sd 0.825, 13 seeds
+    # (2.179 * 0.825 / sqrt(13) = 0.498).
+    rule = seed_rule(dict(gap=dict(cells=dict(a=cell(0.6), b=cell(1.0)))))
+    assert rule['paired_sd'] == pytest.approx(math.sqrt(0.68))
+    assert (rule['cells'], rule['seeds']) == (2, 13)

@@ -28,7 +28,8 @@ The second study, when a partial teacher can help
   lengths; student alone, KD from the whole and from fixed partial
   teachers, PWKD + KD (3 seeds, validation).
 * ``verdict``: the pre-registered final in the best qualifying cell over
-  seeds 0-9, with KD at PWKD's training time (their step costs timed side
+  10-20 seeds (as many as its interval needs to see half a point), with
+  KD at PWKD's training time (their step costs timed side
   by side); test set.
 
 Every run is an ordinary ``tools/train.py`` run of a config in
@@ -78,7 +79,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'grid)')
     parser.add_argument('--seeds', type=int, default=None,
                         help='seeds per arm (default: 3 for pilot and '
-                        'study, 5 for the final table and confirmations)')
+                        'study, 5 for the final table and confirmations, '
+                        '10-20 for the verdict by its seed rule)')
     parser.add_argument('--confirm-seeds', type=int, default=5,
                         help='seeds that confirm a pilot cell')
     parser.add_argument(

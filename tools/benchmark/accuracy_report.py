@@ -74,7 +74,12 @@ def verdict_table(results: dict) -> List[str]:
     """The pre-registered final: every arm per seed, then each difference
     with its 95% confidence interval and verdict, in both scorings."""
     verdict, arms = results['verdict'], results['arms']
-    lines = ['The staged arm that joins the final, chosen on validation '
+    rule = verdict['seed_rule']
+    lines = [f'{len(verdict["seeds"])} seeds: the seed rule asked for '
+             f'{rule["seeds"]}, from PWKD + KD - KD\'s paired sd on '
+             f'validation, {rule["paired_sd"]:.2f} pooled over '
+             f'{rule["cells"]} cells.', '',
+             'The staged arm that joins the final, chosen on validation '
              f'(seeds {results["gap"]["seeds"]}): '
              f'`{verdict["best_staged"]}`.', '',
              '| staged arm | val top-1 (%) | per seed |', '|---|---|---|']

@@ -87,3 +87,19 @@ def paired_interval(a: Sequence[float],
     else:
         verdict = 'inconclusive'
     return dict(result, ci95=[low, high], preregistered=verdict)
+
+
+def seeds_to_see(paired_sd: float,
+                 width: float = WORTHWHILE,
+                 least: int = 10,
+                 most: int = 20) -> int:
+    """The fewest seeds, from ``least`` to ``most``, whose 95% interval of
+    a paired difference with sd ``paired_sd`` is at most ``width`` either
+    side of its mean; ``most`` if none is."""
+    if least < 2 or most < least:
+        raise ValueError(f'seeds_to_see: need 2 <= least <= most, got '
+                         f'least={least}, most={most}')
+    for n in range(least, most + 1):
+        if t_975(n - 1) * paired_sd / math.sqrt(n) <= width:
+            return n
+    return most

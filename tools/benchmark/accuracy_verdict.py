@@ -2,7 +2,10 @@
 
 Its rule was written into ``docs/benchmarks/accuracy.md`` before it ran:
 in the qualifying cell of the ``gap`` phase where PWKD + KD gains most
-over KD on validation, over seeds 0-9,
+over KD on validation, over seeds 0 to n-1, where n (10 to 20) is the
+fewest seeds whose 95% interval of PWKD + KD - KD is at most half a point
+either side, at that difference's paired sd on validation (pooled over
+the gap phase's cells),
 
 - arms: the student alone, KD, PWKD + KD (default recipe), the best other
   staged arm of that cell on validation (KD from the fixed width-0.5 or
@@ -18,6 +21,7 @@ Every arm is scored with BN statistics re-estimated on its training data
 (``test_top1``) and as saved (``test_top1_as_saved``).
 """
 import argparse
+import math
 from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Sequence
@@ -27,7 +31,7 @@ from accuracy_records import config_digest
 from accuracy_gap import ARMS, TEACHERS, cell_runs, config, route_runs
 from accuracy_phases import arm_section, test_arm
 from accuracy_runs import CONFIGS, SCORINGS, Cell, Run, run_all
-from accuracy_stats import paired_interval
+from accuracy_stats import paired_interval, seeds_to_see
 from accuracy_teachers import plain_teacher, slimmable_teacher
 
 STAGED = ('kd_w05', 'kd_w025', 'route')
@@ -45,6 +49,17 @@ def chosen(results: dict) -> dict:
                          'alone was still learning): by the pre-registered '
                          'rule there is no final to run')
     return dict(gap['cells'][gap['best_cell']], name=gap['best_cell'])
+
+
+def seed_rule(results: dict) -> dict:
+    """How many seeds the final needs for its interval of PWKD + KD - KD
+    to be at most half a point either side (10 to 20): from that
+    difference's paired sd on validation, pooled over the gap phase's
+    cells (each has the same seeds, so the variances are averaged)."""
+    sds = [cell['differences']['pwkd - kd']['paired_sd']
+           for cell in results['gap']['cells'].values()]
+    sd = math.sqrt(mean(s * s for s in sds))
+    return dict(paired_sd=sd, cells=len(sds), seeds=seeds_to_see(sd))
 
 
 def best_staged(arms: dict) -> str:
@@ -96,10 +111,15 @@ def equal_cost(results: dict, cell: dict, data: Sequence[str],
 
 def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
             results: dict) -> dict:
-    """Train the pre-registered arms over 10 seeds and judge them."""
+    """Train the pre-registered arms over the seed rule's seeds and judge
+    them."""
     cell = chosen(results)
     regime = Cell(cell['per_class'], cell['epochs'])
-    seeds = range(args.seeds or 10)
+    rule = seed_rule(results)
+    seeds = range(args.seeds or rule['seeds'])
+    print(f'==> {len(seeds)} seeds (PWKD + KD - KD paired sd '
+          f'{rule["paired_sd"]:.2f} on validation: {rule["seeds"]} seeds '
+          'see half a point)', flush=True)
     teacher = slimmable_teacher(cell['teacher'], root, data,
                                 args.retrain_teachers)
     grid = cell_runs(cell['student'], cell['teacher'], regime, seeds, data,
@@ -136,6 +156,7 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
         split='test',
         cell=cell['name'],
         seeds=list(seeds),
+        seed_rule=rule,
         best_staged=staged,
         staged_val={arm: {k: staged_arms[arm][k] for k in (
             'label', 'val_top1', 'val_mean', 'val_std')} for arm in STAGED},
