@@ -169,8 +169,9 @@ def gap(args: argparse.Namespace, root: Path, data: Sequence[str],
     grid = {cell_name(s, t, c): (c, cell_runs(s, t, c, seeds, data,
                                               checkpoints[t]))
             for s, t, c in CELLS}
-    run_all([r for _, runs in grid.values() for arm in runs.values()
-             for r in arm], root, args.jobs)
+    every = {r.name: r for _, runs in grid.values()
+             for arm in runs.values() for r in arm}
+    run_all(list(every.values()), root, args.jobs)
     cells = {name: dict(student=s, teacher=t,
                         **cell_section(name, grid[name][1], c, root))
              for (s, t, c), name in zip(CELLS, grid)}
@@ -179,5 +180,9 @@ def gap(args: argparse.Namespace, root: Path, data: Sequence[str],
                key=lambda n: cells[n]['differences']['pwkd - kd']['diff'])
     print(f'==> qualifying cells: {qualified}; PWKD + KD gains most over '
           f'KD in: {best}', flush=True)
+    # The phase spans sessions: its cost is its runs' wall times (each
+    # kept in its record), not this process's.
     return dict(split='val', seeds=list(seeds), flat_threshold=FLAT,
-                cells=cells, best_cell=best)
+                cells=cells, best_cell=best, runs=len(every),
+                run_seconds=sum(val_result(r, root)['seconds']
+                                for r in every.values()))

@@ -70,6 +70,13 @@ def gap_table(gap: dict) -> List[str]:
     return lines
 
 
+def run_time(section: dict) -> List[str]:
+    """What a phase's runs cost, summed over sessions."""
+    hours = section['run_seconds'] / 3600
+    return [f'{section["runs"]} runs, {hours:.1f} h of run time in all '
+            f'(about {hours / 2:.1f} h of wall time two at a time).']
+
+
 def verdict_table(results: dict) -> List[str]:
     """The pre-registered final: every arm per seed, then each difference
     with its 95% confidence interval and verdict, in both scorings."""
@@ -357,7 +364,8 @@ def write(results: dict, folder: Path) -> Path:
         parts += ['## Capacity gap x schedule length (validation)', '',
                   *gap_table(results['gap']), '',
                   f'Best qualifying cell for PWKD: '
-                  f'`{results["gap"]["best_cell"]}`', '']
+                  f'`{results["gap"]["best_cell"]}`', '',
+                  *run_time(results['gap']), '']
         plot_gap(results['gap'], folder / 'accuracy_gap.png')
     if 'verdict' in results:
         parts += ['## Pre-registered final (test)', '',
