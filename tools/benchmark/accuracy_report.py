@@ -2,9 +2,8 @@
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from accuracy_runs import CONFIGS
+from accuracy_runs import CONFIGS, SCORING_LABELS
 
-SCORING_NAMES = dict(precise_bn='BN re-estimated', as_saved='as saved')
 TEACHER_LABELS = dict(teacher='resnet20', slimmable='slimmable resnet20',
                       slimmable_1ep='slimmable, 1-epoch fine-tune',
                       slimmable_inplace='slimmable, in-place distilled')
@@ -308,7 +307,7 @@ def plot_verdict(results: dict, path: Path) -> None:
         for scoring, d in scorings.items():
             rows.append(dict(
                 label=f'{arms[a]["label"]} - {arms[b]["label"]} '
-                f'[{SCORING_NAMES[scoring]}]: {d["preregistered"]}',
+                f'[{SCORING_LABELS[scoring]}]: {d["preregistered"]}',
                 color=colors[scoring], diff=d['diff'], ci95=d['ci95'],
                 seeds=_paired(arms[a][fields[scoring]],
                               arms[b][fields[scoring]])))

@@ -381,6 +381,7 @@ def _iters_per_epoch(folder: Path) -> int:
 # with the statistics the checkpoint was saved with.
 SCORINGS = dict(
     precise_bn=(), as_saved=('default_hooks.precise_bn_eval.test=False', ))
+SCORING_LABELS = dict(precise_bn='BN re-estimated', as_saved='as saved')
 
 
 def score_test(config: str, checkpoint: Path, folder: Path,

@@ -21,8 +21,8 @@ from typing import Dict, List
 
 from accuracy_phases import KD, STUDENT, teacher_checkpoints, teachers
 from accuracy_report import stage_boundaries
-from accuracy_runs import (LOADERS, REPO, Run, config_cell, run_all,
-                           test_top1, val_history)
+from accuracy_runs import (LOADERS, REPO, SCORING_LABELS, Run, config_cell,
+                           run_all, test_top1, val_history)
 
 from mmpwkd.datasets.fashion_mnist_idx import (DEFAULT_DATA_ROOT,
                                                FashionMNISTIDX)
@@ -37,7 +37,6 @@ ARMS = dict(
     kd=(KD, 'KD', 'kd'),
     pwkd=(PWKD, 'PWKD + KD', 'pwkd_best'),
 )
-SCORING_LABELS = dict(precise_bn='BN re-estimated', as_saved='as saved')
 
 
 def parse_args() -> argparse.Namespace:
