@@ -1,8 +1,10 @@
 """Shared fixtures: small synthetic data sets the tests write themselves."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import List
 
 import numpy as np
@@ -72,6 +74,16 @@ def run_tool(args: List[str], cwd: Path = REPO,
 
 def python_tool(script: str, *args: str) -> List[str]:
     return [sys.executable, osp.join(str(REPO), script), *args]
+
+
+def load_tool(script: str) -> ModuleType:
+    """A script of the repo (``tools/...``) imported afresh as a module, to
+    call its functions (``main(argv)``) in the test's process."""
+    path = REPO / script
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:

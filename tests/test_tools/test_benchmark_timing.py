@@ -1,18 +1,15 @@
 """tools/benchmark/timing.py, the harness of the speed benchmarks: the
 order of the arms in each round, warm-up rounds dropped, untimed setup,
 and the statistics it reports."""
-import importlib.util
 import time
 
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import load_tool
 
-SPEC = importlib.util.spec_from_file_location(
-    'timing', REPO / 'tools' / 'benchmark' / 'timing.py')
-timing = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(timing)
+timing = load_tool('tools/benchmark/timing.py')
+
 CPU = torch.device('cpu')
 
 

@@ -1,6 +1,5 @@
 """tools/model_converters/export_width.py: a slimmable checkpoint in, a plain
 mmpretrain config and checkpoint out."""
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,9 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
-from conftest import REPO
+from conftest import REPO, load_tool
+
+TOOL = 'tools/model_converters/export_width.py'
 
 CONFIG = """
 model = dict(
@@ -28,14 +29,6 @@ test_evaluator = [
     dict(type='PerWidthAccuracy', topk=(1, )),
 ]
 """
-
-
-def _load_tool():
-    path = REPO / 'tools' / 'model_converters' / 'export_width.py'
-    spec = importlib.util.spec_from_file_location('export_width', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_export_width_tool(tmp_path: Path):
@@ -56,7 +49,7 @@ def test_export_width_tool(tmp_path: Path):
             meta=dict(dataset_meta=dict(classes=classes))), checkpoint)
 
     out = tmp_path / 'w0.5'
-    _load_tool().main([
+    load_tool(TOOL).main([
         str(config),
         str(checkpoint), '--width', '0.5', '--out',
         str(out)
@@ -98,8 +91,8 @@ def test_export_is_a_clean_classifier_config(tmp_path: Path):
     checkpoint = tmp_path / 'slimmable.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     out = tmp_path / 'w0.5'
-    _load_tool().main([str(config), str(checkpoint), '--width', '0.5',
-                       '--out', str(out)])
+    load_tool(TOOL).main([str(config), str(checkpoint), '--width', '0.5',
+                          '--out', str(out)])
     plain_cfg = Config.fromfile(out / 'config.py')
     assert 'work_dir' not in plain_cfg
     assert 'helper_variable' not in plain_cfg
@@ -132,8 +125,8 @@ def test_broken_checkpoints_are_named(tmp_path: Path):
     for path, message in expected.items():
         out = tmp_path / f'out_{path.stem}'
         with pytest.raises(SystemExit, match=f'^export_width: {message}'):
-            _load_tool().main([str(config), str(path), '--width', '0.5',
-                               '--out', str(out)])
+            load_tool(TOOL).main([str(config), str(path), '--width', '0.5',
+                                  '--out', str(out)])
         assert not out.exists()
 
 
@@ -147,8 +140,8 @@ def test_cifar_vgg13_exports_and_wrn_says_why_not(tmp_path: Path):
     checkpoint = tmp_path / 'vgg13.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     out = tmp_path / 'w0.5'
-    _load_tool().main([str(config), str(checkpoint), '--width', '0.5',
-                       '--out', str(out)])
+    load_tool(TOOL).main([str(config), str(checkpoint), '--width', '0.5',
+                          '--out', str(out)])
     plain_cfg = Config.fromfile(out / 'config.py')
     assert plain_cfg.model.backbone.arch == [[32, 32], [64, 64], [128, 128],
                                              [256, 256], [256, 256]]
@@ -167,5 +160,5 @@ def test_cifar_vgg13_exports_and_wrn_says_why_not(tmp_path: Path):
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     with pytest.raises(SystemExit,
                        match='CIFARWideResNet has no plain config.*CIFARVGG'):
-        _load_tool().main([str(config), str(checkpoint), '--width', '0.5',
-                           '--out', str(tmp_path / 'wrn')])
+        load_tool(TOOL).main([str(config), str(checkpoint), '--width', '0.5',
+                              '--out', str(tmp_path / 'wrn')])

@@ -1,6 +1,5 @@
 """tools/model_converters/extract_student.py: a distiller's training
 checkpoint in, a plain mmpretrain student checkpoint out."""
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -12,19 +11,11 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
 from mmpwkd import __version__
 
-from conftest import REPO, python_tool, run_tool
+from conftest import REPO, load_tool, python_tool, run_tool
 from helpers import resnet_classifier
 
 TOOL = 'tools/model_converters/extract_student.py'
 NUM_CLASSES = 4
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('extract_student',
-                                                  REPO / TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _classifier(depth: int, base: int, slimmable: bool = False) -> dict:
@@ -93,8 +84,8 @@ def test_extracted_student_predicts_like_distiller_student(
         trained, tmp_path):
     source = Path(trained.work_dir) / 'epoch_1.pth'
     out = tmp_path / 'nested' / 'student.pth'
-    _load_tool().main([str(source), '--out', str(out), '--config',
-                       str(_write_config(tmp_path))])
+    load_tool(TOOL).main([str(source), '--out', str(out), '--config',
+                          str(_write_config(tmp_path))])
 
     exported = torch.load(out, weights_only=True)
     assert set(exported) == {'state_dict', 'meta'}
@@ -118,7 +109,7 @@ def test_extracted_student_predicts_like_distiller_student(
 
 
 def test_keeps_student_only_and_strips_ddp_prefix(trained, tmp_path):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     state = trained.model.state_dict()
     assert any(k.startswith('teacher.') for k in state)
     assert any('.connector.' in k for k in state)
@@ -147,14 +138,14 @@ def test_plain_classifier_checkpoint_is_refused(tmp_path):
     with pytest.raises(SystemExit,
                        match="not a PWKDDistiller checkpoint: no key "
                        "starts with 'student.'.*backbone.conv1.weight"):
-        _load_tool().main([str(source), '--out', str(tmp_path / 'o.pth')])
+        load_tool(TOOL).main([str(source), '--out', str(tmp_path / 'o.pth')])
     assert not (tmp_path / 'o.pth').exists()
 
 
 def test_missing_file_is_named(tmp_path):
     missing = tmp_path / 'nowhere.pth'
     with pytest.raises(SystemExit, match=f'{missing}.*no such file'):
-        _load_tool().main([str(missing), '--out', str(tmp_path / 'o.pth')])
+        load_tool(TOOL).main([str(missing), '--out', str(tmp_path / 'o.pth')])
 
 
 class _RunsCode:
@@ -190,8 +181,8 @@ def test_student_config_is_written_beside_the_weights(trained, tmp_path):
     from mmengine.config import Config
     source = Path(trained.work_dir) / 'epoch_1.pth'
     out = tmp_path / 'student.pth'
-    _load_tool().main([str(source), '--out', str(out), '--config',
-                       str(_write_config(tmp_path))])
+    load_tool(TOOL).main([str(source), '--out', str(out), '--config',
+                          str(_write_config(tmp_path))])
 
     cfg = Config.fromfile(out.with_suffix('.py'))
     expected = dict(STUDENT, data_preprocessor=DISTILLER['data_preprocessor'])
@@ -206,14 +197,14 @@ def test_output_equal_to_input_is_refused(trained, tmp_path):
     config = _write_config(tmp_path)
     with pytest.raises(SystemExit,
                        match=f"output '{source}' is the input checkpoint"):
-        _load_tool().main([str(source), '--out', str(source), '--config',
-                           str(config)])
+        load_tool(TOOL).main([str(source), '--out', str(source), '--config',
+                              str(config)])
     # student.pth -> student.py: a config path that is the input config.
     with pytest.raises(SystemExit,
                        match=f"output '{config}' is the input config"):
-        _load_tool().main([str(source), '--out',
-                           str(config.with_suffix('.pth')), '--config',
-                           str(config)])
+        load_tool(TOOL).main([str(source), '--out',
+                              str(config.with_suffix('.pth')), '--config',
+                              str(config)])
     assert source.read_bytes() == before
 
 
@@ -223,7 +214,7 @@ def test_checkpoint_without_config_asks_for_one(trained, tmp_path):
     with pytest.raises(SystemExit,
                        match='has no config in meta.cfg.*pass the '
                        'distillation config with --config'):
-        _load_tool().main([str(source), '--out', str(tmp_path / 'o.pth')])
+        load_tool(TOOL).main([str(source), '--out', str(tmp_path / 'o.pth')])
     assert not (tmp_path / 'o.pth').exists()
 
 
@@ -239,13 +230,13 @@ def test_config_that_does_not_fit_the_weights_is_refused(trained, tmp_path):
                        match=r'the student weights do not fit model.student '
                        r'of the config: missing keys .* in all\), '
                        r'unexpected keys \[\] \(0 in all\)'):
-        _load_tool().main([str(source), '--out', str(out), '--config',
-                           str(other)])
+        load_tool(TOOL).main([str(source), '--out', str(out), '--config',
+                              str(other)])
     with pytest.raises(SystemExit,
                        match="model.student is missing \\(model type "
                        "'ImageClassifier'\\); expected a PWKDDistiller"):
-        _load_tool().main([str(source), '--out', str(out), '--config',
-                           str(plain)])
+        load_tool(TOOL).main([str(source), '--out', str(out), '--config',
+                              str(plain)])
     assert not out.exists() and not out.with_suffix('.py').exists()
 
 
@@ -260,7 +251,7 @@ def test_config_from_meta_is_read_as_literals(trained, tmp_path):
     text = Config(dict(default_scope='mmpwkd', model=DISTILLER)).pretty_text
     source = _with_meta_cfg(trained, tmp_path / 'run.pth', text)
     out = tmp_path / 'student.pth'
-    _load_tool().main([str(source), '--out', str(out)])
+    load_tool(TOOL).main([str(source), '--out', str(out)])
     cfg = Config.fromfile(out.with_suffix('.py'))
     assert cfg.model.backbone.depth == STUDENT['backbone']['depth']
 
@@ -294,8 +285,8 @@ def test_non_finite_student_weights_are_refused(trained, tmp_path):
     name = key[len('student.'):]
     with pytest.raises(SystemExit,
                        match=f"NaN or Inf in 1 tensors, e.g. \\['{name}'\\]"):
-        _load_tool().main([str(source), '--out', str(out), '--config',
-                           str(_write_config(tmp_path))])
+        load_tool(TOOL).main([str(source), '--out', str(out), '--config',
+                              str(_write_config(tmp_path))])
     assert not out.exists()
 
 
@@ -340,8 +331,8 @@ def test_fine_tuning_the_export_never_touches_the_run(trained, tmp_path,
     run_dir = Path(trained.work_dir)
     config = _run_config(tmp_path, str(run_dir), image_folder)
     out = tmp_path / 'export' / 'student.pth'
-    _load_tool().main([str(run_dir / 'epoch_1.pth'), '--out', str(out),
-                       '--config', str(config)])
+    load_tool(TOOL).main([str(run_dir / 'epoch_1.pth'), '--out', str(out),
+                          '--config', str(config)])
     # After the in-process export, whose log lines go to the fixture run's
     # log file: the subprocesses below must change nothing of the run.
     before = _tree_bytes(run_dir)

@@ -1,6 +1,5 @@
 """tools/misc/from_mmrazor.py ports MMRazor's KD, DKD and FitNets configs
 (fixtures restating their published keys), or names each key it cannot."""
-import importlib.util
 import os.path as osp
 import re
 
@@ -12,6 +11,8 @@ from mmengine.config import Config
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
+from conftest import load_tool
+
 register_all_modules()
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,15 +22,7 @@ DKD = 'dkd_resnet34_resnet18_8xb32_in1k.py'
 FITNETS = 'fitnets_backbone_logits_resnet50_resnet18_8xb32_in1k.py'
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'from_mmrazor', osp.join(ROOT, 'tools', 'misc', 'from_mmrazor.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = _tool()
+TOOL = load_tool('tools/misc/from_mmrazor.py')
 
 
 def convert(tmp_path, name: str, text: str = None) -> Config:

@@ -2,25 +2,16 @@
 its weights and where they come from out, the same bytes for the same
 weights."""
 import hashlib
-import importlib.util
 
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import load_tool
 
 TOOL = 'tools/model_converters/publish_checkpoint.py'
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('publish_checkpoint',
-                                                  REPO / TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-publish = _load_tool()
+publish = load_tool(TOOL)
 
 
 def _training_checkpoint(path, time, weight=None):

@@ -1,6 +1,5 @@
 """tools/analysis_tools/slimmable_complexity.py: params and FLOPs per width,
 equal to those of the plain narrow networks."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,20 +13,12 @@ from mmpwkd.models.slimmable import convert_to_slimmable
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from helpers import resnet_classifier
 
 TOOL = 'tools/analysis_tools/slimmable_complexity.py'
 WIDTHS = (0.25, 0.5, 0.75, 1.0)
 NUM_CLASSES = 10
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('slimmable_complexity',
-                                                  REPO / TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _resnet(base: int, slimmable: bool) -> dict:
@@ -38,7 +29,7 @@ def _resnet(base: int, slimmable: bool) -> dict:
 @pytest.fixture(scope='module')
 def tool():
     register_all_modules()
-    return _load_tool()
+    return load_tool(TOOL)
 
 
 def _plain_counts(base: int) -> tuple:

@@ -1,7 +1,6 @@
 """The tools take mmpretrain's flags with their meaning; mistyped paths
 stop with a usage error naming the argument and the value, before anything
 is built."""
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -14,7 +13,7 @@ import mmpretrain
 import pytest
 import torch
 
-from conftest import REPO, python_tool
+from conftest import REPO, load_tool, python_tool
 
 CONFIG = 'tests/data/tiny_cls.py'
 MMPRETRAIN_TOOLS = Path(osp.dirname(mmpretrain.__file__)) / '.mim' / 'tools'
@@ -61,14 +60,6 @@ def test_tools_take_every_flag_of_mmpretrains(tool):
     assert stock - ours == set()
 
 
-def _test_tool():
-    spec = importlib.util.spec_from_file_location(
-        'test_tool', REPO / 'tools' / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _run_test_tool(monkeypatch, checkpoint, work_dir, image_folder, *flags):
     loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
     monkeypatch.setattr(sys, 'argv', [
@@ -76,7 +67,7 @@ def _run_test_tool(monkeypatch, checkpoint, work_dir, image_folder, *flags):
         str(work_dir), *flags, '--cfg-options', 'log_level=WARNING',
         *[f'{loader}.dataset.data_root={image_folder}' for loader in loaders]
     ])
-    _test_tool().main()
+    load_tool('tools/test.py').main()
 
 
 def test_test_tool_flags_mean_what_mmpretrains_mean(tmp_path, image_folder,

@@ -1,6 +1,5 @@
 """A checkpoint whose keys do not fit the model is an error before scoring,
 naming the keys and the config that fits."""
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from mmpwkd.registry import MODELS
 from mmpwkd.utils import register_all_modules
 from mmpwkd.utils.checkpoint_fit import check_checkpoint_fits
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 CONFIG = str(REPO / 'tests' / 'data' / 'tiny_cls.py')
 
@@ -97,14 +96,6 @@ def test_not_weights_is_refused(tmp_path):
         check_checkpoint_fits(nn.Linear(2, 3), str(path))
 
 
-def _test_tool():
-    spec = importlib.util.spec_from_file_location(
-        'test_tool', REPO / 'tools' / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_test_tool_stops_before_scoring(tmp_path, image_folder, monkeypatch):
     register_all_modules()
     model = MODELS.build(Config.fromfile(CONFIG).model)
@@ -117,11 +108,11 @@ def test_test_tool_stops_before_scoring(tmp_path, image_folder, monkeypatch):
         *[f'{loader}.dataset.data_root={image_folder}' for loader in loaders]
     ])
     with pytest.raises(ValueError, match="distiller's checkpoint"):
-        _test_tool().main()
+        load_tool('tools/test.py').main()
 
     _save(tmp_path / 'distiller.pth', model.state_dict())
     out = tmp_path / 'metrics.json'
     monkeypatch.setattr(
         sys, 'argv', sys.argv + ['--out', str(out), '--out-item', 'metrics'])
-    _test_tool().main()
+    load_tool('tools/test.py').main()
     assert 'accuracy/top1' in out.read_text()

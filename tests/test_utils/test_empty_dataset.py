@@ -1,6 +1,5 @@
 """A training set without samples stops the run with a message naming the
 config key and the data set, whichever way it is built."""
-import importlib.util
 import sys
 
 import pytest
@@ -9,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmpwkd.utils import register_all_modules
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 CONFIG = REPO / 'tests' / 'data' / 'tiny_cls.py'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -31,12 +30,8 @@ def test_train_tool_names_the_empty_training_set(tmp_path, image_folder,
         'train.py', str(CONFIG), '--work-dir', str(tmp_path / 'work'),
         '--cfg-options', 'log_level=WARNING', *options
     ])
-    path = REPO / 'tools' / 'train.py'
-    spec = importlib.util.spec_from_file_location('train_tool', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     with pytest.raises(ValueError) as error:
-        tool.main()
+        load_tool('tools/train.py').main()
     assert str(error.value) == (
         "train_dataloader.dataset (type='CustomDataset', "
         f"data_root={str(image_folder)!r}, "

@@ -4,12 +4,10 @@ without running it: ``load_from``, ``tools/train.py --resume``,
 ``extract_student.py`` next to their code (``test_pwkd_distiller.py`` and
 ``test_extract_student.py``, tests named ``test_malicious_*``).
 """
-import importlib.util
 import os
 import pickle
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
@@ -18,7 +16,7 @@ from mmengine.runner import Runner
 import mmpwkd  # noqa: F401  (registers the allowlist)
 from mmpwkd.utils import register_all_modules
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 CONFIG = str(REPO / 'tests' / 'data' / 'tiny_cls.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -53,14 +51,6 @@ def _refused(error: pytest.ExceptionInfo, hostile: Path) -> None:
     assert not (hostile.parent / 'pwned').exists()
 
 
-def _tool(script: str) -> ModuleType:
-    path = REPO / 'tools' / script
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _data_options(root: Path):
     return [f'{loader}.dataset.data_root={root}' for loader in LOADERS]
 
@@ -90,7 +80,7 @@ def test_train_resume(tmp_path, hostile, image_folder, monkeypatch):
         *_data_options(image_folder)
     ])
     with pytest.raises(pickle.UnpicklingError) as error:
-        _tool('train.py').main()
+        load_tool('tools/train.py').main()
     _refused(error, hostile)
     assert not list((tmp_path / 'work').glob('*.pth'))
 
@@ -103,7 +93,7 @@ def test_test_checkpoint(tmp_path, hostile, image_folder, monkeypatch):
         *_data_options(image_folder)
     ])
     with pytest.raises(pickle.UnpicklingError) as error:
-        _tool('test.py').main()
+        load_tool('tools/test.py').main()
     _refused(error, hostile)
 
 
@@ -117,7 +107,7 @@ def test_export_width(tmp_path, hostile):
         "head=dict(type='LinearClsHead', num_classes=2, in_channels=4))\n")
     out = tmp_path / 'out'
     with pytest.raises(pickle.UnpicklingError) as error:
-        _tool('model_converters/export_width.py').main([
+        load_tool('tools/model_converters/export_width.py').main([
             str(config), str(hostile), '--width', '0.5', '--out', str(out)
         ])
     _refused(error, hostile)
