@@ -103,6 +103,11 @@ def test_wheel_carries_configs_and_tools(tmp_path):
     shipped = 'mmpwkd/.mim/checkpoints/' \
         'slimmable-resnet20_1xb128_fmnist-teacher.pth'
     assert shipped in names
+    # The benchmark's route checkpoints (a folder of a plain teacher's
+    # epochs) stay in the repository, out of the package.
+    route = REPO / 'checkpoints' / 'resnet20_1xb128_fmnist-teacher'
+    assert any(route.glob('epoch_*.pth'))
+    assert not [n for n in names if '/checkpoints/resnet20_' in n]
     proc = _run([sys.executable, '-c',
                  BUILD_FMNIST.format(config=FMNIST_PWKD)], tmp_path, env)
     teacher, built = proc.stdout.strip().splitlines()[-2:]

@@ -37,8 +37,8 @@ def test_diversity_and_gap_phases(tmp_path):
         rows = teacher['widths']
         assert [r['width'] for r in rows] == [0.25, 0.5, 0.75, 1.0]
         assert (rows[-1]['agree'], rows[-1]['kl']) == (100.0, 0.0)
-    # Both teachers are the shipped ones (the route arm's plain teacher,
-    # every epoch kept, is trained by the verdict below).
+    # Both teachers are the shipped ones (and so is the route arm's plain
+    # teacher, below: the checkpoints of its run that the route names).
     for teacher in diversity['teachers'].values():
         assert teacher['checkpoint'].startswith('checkpoints/')
 
@@ -92,12 +92,15 @@ def test_diversity_and_gap_phases(tmp_path):
         assert scorings['precise_bn']['preregistered'] in {
             'gain', 'no gain of 0.5 points or more', 'inconclusive'}
     # The route-constrained arm ran on validation first, its stages at the
-    # quarter points of the plain teacher's 2 epochs (1, 1, 2, 2).
+    # quarter points of the shipped plain teacher's 10 epochs (3, 5, 8, 10).
     assert set(verdict['staged_val']) == {'kd_w05', 'kd_w025', 'route'}
     route_log = next(runs.glob('pwkd-route-kd_resnet20_resnet8_*/pc100_e30/'
                                'resnet20_route/seed0/*/*.log')).read_text()
     assert 'teacher checkpoint' in route_log
-    assert str(tmp_path / 'runs' / 'teacher' / 'epoch_1.pth') in route_log
+    route = REPO / 'checkpoints' / 'resnet20_1xb128_fmnist-teacher'
+    for epoch in (3, 5, 8, 10):
+        assert str(route / f'epoch_{epoch}.pth') in route_log
+    assert not (tmp_path / 'runs' / 'teacher').exists()
     # The equal-cost KD's epochs come from the cost ratio measured side by
     # side: the stage widths' steps against the whole teacher's.
     cost = verdict['equal_cost']

@@ -48,10 +48,25 @@ def shipped(family: str) -> Path:
     return SHIPPED / FAMILIES[family]['slimmable'].replace('.py', '.pth')
 
 
-def plain_teacher(family: str, root: Path, data: Sequence[str]) -> Path:
+def shipped_route(family: str) -> Path:
+    """Where the checkpoints of the family's plain teacher run that a
+    route-constrained schedule distils from are shipped (it may not be):
+    published (``tools/model_converters/publish_checkpoint.py``), so that
+    the route arm's records, which name each teacher file by its content,
+    hold on another machine, where a retrained teacher would differ."""
+    return SHIPPED / Path(FAMILIES[family]['plain']).stem
+
+
+def plain_teacher(family: str, root: Path, data: Sequence[str],
+                  retrain: bool = False) -> Path:
     """The folder of the family's plain teacher run, every epoch kept
-    (trained here if it is not finished): the route a checkpoint-stage
-    schedule distils along."""
+    (trained here if it is not finished; the shipped route checkpoints
+    where there are some): the route a checkpoint-stage schedule distils
+    along."""
+    if any(shipped_route(family).glob('epoch_*.pth')) and not retrain:
+        print(f'==> the shipped {family} route: {shipped_route(family)}',
+              flush=True)
+        return shipped_route(family)
     spec = FAMILIES[family]
     folder = root / spec['folders'][0]
     train_once(spec['plain'], folder, [*data, *KEEP_ROUTE],
@@ -66,7 +81,7 @@ def slimmable_teacher(family: str, root: Path, data: Sequence[str],
         print(f'==> the shipped {family} teacher: {shipped(family)}',
               flush=True)
         return shipped(family)
-    plain = last_checkpoint(plain_teacher(family, root, data))
+    plain = last_checkpoint(plain_teacher(family, root, data, retrain=True))
     return train_once(FAMILIES[family]['slimmable'],
                       root / FAMILIES[family]['folders'][1],
                       [*data, f'load_from={plain}'],

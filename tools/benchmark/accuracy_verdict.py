@@ -124,7 +124,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
                                 args.retrain_teachers)
     grid = cell_runs(cell['student'], cell['teacher'], regime, seeds, data,
                      teacher)
-    plain = plain_teacher(cell['teacher'], root, data)
+    plain = plain_teacher(cell['teacher'], root, data,
+                          args.retrain_teachers)
     grid['route'] = route_runs(cell['student'], cell['teacher'], regime,
                                seeds, data, plain)
     # The route arm on validation, over the gap phase's seeds, beside the
