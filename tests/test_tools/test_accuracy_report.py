@@ -56,14 +56,32 @@ def test_the_final_is_tabled_and_plotted(report, tmp_path):
                        test_mean=sum(v) / 10, test_std=0.3)
             for name, v in test.items()}
     diff = stats.paired_interval(test['pwkd'], test['kd'])
+    as_saved = stats.paired_interval([v - 1.0 for v in test['pwkd']],
+                                     test['kd'])
     results = dict(
         gap=gap_section(stats), arms=arms,
         verdict=dict(cell='r20-r8', seeds=seeds, best_staged='kd_w05',
                      seed_rule=dict(paired_sd=0.45, cells=5, seeds=10),
                      staged_val=dict(kd_w05=arm([89.1, 89.3, 89.5], 'w05')),
                      differences={'pwkd - kd': dict(precise_bn=diff,
-                                                    as_saved=diff)}))
+                                                    as_saved=as_saved)},
+                     equal_cost=dict(
+                         ratio=0.8, epochs=24, runs_ratio=0.83,
+                         measured=dict(
+                             rounds=30, batch_size=128, threads=1,
+                             spread=dict(q1=0.79, q3=0.81),
+                             step_seconds={'0.25': 0.05, '1.0': 0.1})),
+                     runs=40, run_seconds=40 * 180))
     tables = accuracy_report.write(results, tmp_path).read_text()
     assert f'**{diff["preregistered"]}**' in tables
     assert '10 seeds: the seed rule asked for 10' in tables
+    # How much of PWKD's difference the BN statistics explain, the
+    # equal-cost arm's length and the phase's cost are said in words.
+    moved = diff['diff'] - as_saved['diff']
+    assert f'the re-estimation moves it by {moved:+.2f} points' in tables
+    assert 'costs 0.800 of KD\'s' in tables
+    assert 'quartiles 0.790-0.810' in tables
+    assert 'width 0.25: 50 ms, width 1.0: 100 ms' in tables
+    assert 'KD at equal cost trains 24 epochs' in tables
+    assert '40 runs, 2.0 h of run time in all' in tables
     assert (tmp_path / 'accuracy_verdict.png').stat().st_size > 10_000

@@ -110,7 +110,32 @@ def verdict_table(results: dict) -> List[str]:
                 f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
                 f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] | '
                 f'**{d["preregistered"]}** | {d["verdict"]} |')
+    pwkd = verdict['differences']['pwkd - kd']
+    lines += ['', 'BN statistics: PWKD + KD - KD is '
+              f'{pwkd["as_saved"]["diff"]:+.2f} as saved and '
+              f'{pwkd["precise_bn"]["diff"]:+.2f} with them re-estimated; '
+              'the re-estimation moves it by '
+              f'{pwkd["precise_bn"]["diff"] - pwkd["as_saved"]["diff"]:+.2f}'
+              ' points.', '', *equal_cost_lines(verdict['equal_cost'])]
+    if 'run_seconds' in verdict:
+        lines += ['', *run_time(verdict)]
     return lines
+
+
+def equal_cost_lines(cost: dict) -> List[str]:
+    """How the equal-cost KD arm's length was set."""
+    measured = cost['measured']
+    quartiles = measured['spread']
+    steps = ', '.join(f'width {w}: {1000 * t:.0f} ms'
+                      for w, t in measured['step_seconds'].items())
+    return [f'Equal cost: PWKD + KD\'s training step costs '
+            f'{cost["ratio"]:.3f} of KD\'s (median over '
+            f'{measured["rounds"]} side-by-side rounds, quartiles '
+            f'{quartiles["q1"]:.3f}-{quartiles["q3"]:.3f}; one step at batch '
+            f'{measured["batch_size"]}, {measured["threads"]} thread: '
+            f'{steps}), so KD at equal cost trains {cost["epochs"]} epochs. '
+            'Cross-check from the gap phase\'s runs (summed iteration '
+            f'times): {cost["runs_ratio"]:.3f}.']
 
 
 def pilot_table(pilot: dict) -> List[str]:

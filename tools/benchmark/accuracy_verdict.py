@@ -26,11 +26,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Sequence
 
+import accuracy_records
 from accuracy_cost import step_cost_ratio
-from accuracy_records import config_digest
 from accuracy_gap import ARMS, TEACHERS, cell_runs, config, route_runs
 from accuracy_phases import arm_section, test_arm
-from accuracy_runs import CONFIGS, SCORINGS, Cell, Run, run_all
+from accuracy_runs import CONFIGS, SCORINGS, Cell, Run, run_all, val_result
 from accuracy_stats import paired_interval, seeds_to_see
 from accuracy_teachers import plain_teacher, slimmable_teacher
 
@@ -89,24 +89,34 @@ def equal_cost(results: dict, cell: dict, data: Sequence[str],
     pwkd = config(cell['student'], 'pwkd')
     # Where the data lies does not change the cost (another machine).
     inputs = dict(cell=cell['name'], config=pwkd,
-                  config_digest=config_digest(CONFIGS / pwkd),
+                  config_digest=accuracy_records.config_digest(CONFIGS / pwkd),
                   options=[o for o in options if '.data_root=' not in o],
                   rounds=rounds)
+    # Kept in the records as soon as it is measured, so that a phase killed
+    # before its end trains the same equal-cost arm when it continues.
+    record = Path('equal_cost') / cell['name']
     done = results.get('verdict', {}).get('equal_cost', {})
+    if done.get('inputs') != inputs:
+        done = (accuracy_records.load(record, inputs) or {}).get('cost', {})
     if done.get('inputs') == inputs:
-        print(f'==> reusing the measured cost ratio {done["ratio"]:.3f}',
-              flush=True)
+        print(f'==> reusing the measured cost ratio {done["ratio"]:.3f} '
+              f'(KD for {done["epochs"]} epochs)', flush=True)
+        accuracy_records.save(record, inputs, cost=done)
         return done
     print('==> measuring PWKD + KD\'s step cost against KD\'s, side by '
           'side', flush=True)
     measured = step_cost_ratio(CONFIGS / pwkd, options, rounds)
-    return dict(
+    cost = dict(
         inputs=inputs,
         cell=cell['name'],
         ratio=measured['ratio'],
         epochs=max(1, round(cell['epochs'] * measured['ratio'])),
         measured=measured,
         runs_ratio=runs_cost_ratio(cell))
+    print(f'==> PWKD + KD costs {cost["ratio"]:.3f} of KD: KD at equal cost '
+          f'trains {cost["epochs"]} epochs', flush=True)
+    accuracy_records.save(record, inputs, cost=cost)
+    return cost
 
 
 def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
@@ -153,10 +163,17 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
     results['arms'] = arms
     pairs = (('pwkd', 'kd'), (staged, 'kd'), ('kd_equal_cost', 'kd'),
              ('pwkd', 'kd_equal_cost'), ('kd', 'student'))
+    # The phase's own runs: the gap phase trained seeds of its arms before.
+    gap_seeds = set(results['gap']['seeds'])
+    own = {r.name: r for arm, arm_runs in runs.items() for r in arm_runs
+           if arm not in cell['arms'] or r.seed not in gap_seeds}
+    own.update((r.name, r) for r in route_val)
     return dict(
         split='test',
         cell=cell['name'],
         seeds=list(seeds),
+        runs=len(own),
+        run_seconds=sum(val_result(r, root)['seconds'] for r in own.values()),
         seed_rule=rule,
         best_staged=staged,
         staged_val={arm: {k: staged_arms[arm][k] for k in (
