@@ -316,6 +316,12 @@ def plot_gap(gap: dict, path: Path) -> None:
     plt.close(fig)
 
 
+# Arm names short enough for a plot's row labels.
+SHORT_ARMS = dict(student='student alone', kd='KD', pwkd='PWKD + KD',
+                  kd_w05='KD, width-0.5 teacher',
+                  kd_w025='KD, width-0.25 teacher', route='route KD')
+
+
 def plot_verdict(results: dict, path: Path) -> None:
     """The pre-registered differences on test, in both scorings, against
     the decision rule's lines (0 and +0.5 points)."""
@@ -326,24 +332,26 @@ def plot_verdict(results: dict, path: Path) -> None:
     verdict, arms = results['verdict'], results['arms']
     fields = dict(precise_bn='test_top1', as_saved='test_top1_as_saved')
     colors = dict(precise_bn='tab:red', as_saved='tab:gray')
+    short = dict(SHORT_ARMS, kd_equal_cost=f'KD '
+                 f'{verdict["equal_cost"]["epochs"]} ep. (equal cost)')
     rows = []
     for key, scorings in verdict['differences'].items():
         a, b = key.split(' - ')
         for scoring, d in scorings.items():
             rows.append(dict(
-                label=f'{arms[a]["label"]} - {arms[b]["label"]} '
+                label=f'{short.get(a, a)} - {short.get(b, b)} '
                 f'[{SCORING_LABELS[scoring]}]: {d["preregistered"]}',
                 color=colors[scoring], diff=d['diff'], ci95=d['ci95'],
                 seeds=_paired(arms[a][fields[scoring]],
                               arms[b][fields[scoring]])))
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.6))
     _forest(ax, rows, 'test top-1 difference (points), paired by seed')
     ax.set_title(f'Pre-registered final, cell {verdict["cell"]}, seeds '
-                 f'{verdict["seeds"][0]}-{verdict["seeds"][-1]}: gain if '
-                 'the interval is right of 0, no gain of 0.5 if left of '
-                 'the dashed line', fontsize=9)
+                 f'{verdict["seeds"][0]}-{verdict["seeds"][-1]}\ngain if '
+                 'the interval is right of 0; no gain of 0.5 points if it '
+                 'is left of the dashed line', fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches='tight')
     plt.close(fig)
 
 
