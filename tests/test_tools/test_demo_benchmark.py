@@ -1,0 +1,73 @@
+"""What the demo sets its runs beside: the benchmark's pre-registered final
+(the same configs in the same regime, judged by paired intervals) where
+it has run, else the first study's final table."""
+import json
+
+import pytest
+
+from conftest import REPO
+
+
+@pytest.fixture
+def demo(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(REPO / 'tools' / 'benchmark'))
+    import demo
+    monkeypatch.setattr(demo, 'BENCHMARK', tmp_path / 'accuracy.json')
+    return demo
+
+
+def arm(values, scoring=None):
+    section = dict(test_top1=values, test_top1_as_saved=[v - 1 for v in
+                                                         values])
+    return dict(section, scoring=scoring) if scoring else section
+
+
+FIRST_STUDY = dict(final=dict(
+    arms=dict(student=arm([77.0, 77.2]), kd=arm([79.0, 79.4]),
+              pwkd_best=arm([79.1, 78.9]), pwkd_paper=arm([70.0, 71.0])),
+    differences={
+        'kd - student': dict(diff=2.1, two_pooled_std=1.7, t=7.8,
+                             verdict='better'),
+        'pwkd_best - kd': dict(diff=-0.2, two_pooled_std=2.0, t=-1.0,
+                               verdict='no difference')}))
+
+
+def interval(diff, low, high, words):
+    return dict(diff=diff, ci95=[low, high], preregistered=words)
+
+
+FINAL = dict(
+    FIRST_STUDY,
+    arms=dict(student=arm([76.0, 76.4], 'precise_bn'),
+              kd=arm([78.0, 78.2], 'precise_bn'),
+              pwkd=arm([78.5, 78.1], 'precise_bn'),
+              kd_w025=arm([60.0, 61.0], 'precise_bn')),
+    verdict=dict(seeds=[0, 1], differences={
+        'kd - student': dict(precise_bn=interval(1.9, 0.4, 3.4, 'gain')),
+        'pwkd - kd': dict(precise_bn=interval(0.2, -0.5, 0.9,
+                                              'inconclusive'))}))
+
+
+def test_the_demo_reads_the_pre_registered_final(demo):
+    demo.BENCHMARK.write_text(json.dumps(FINAL))
+    scores = {name: demo.benchmark_scores(a)
+              for name, a in demo.benchmark_arms().items()}
+    assert scores['pwkd']['precise_bn'] == '78.30 +- 0.28 (n=2)'
+    assert scores['pwkd']['as_saved'] == '77.30 +- 0.28 (n=2)'
+    assert scores['student']['precise_bn'].startswith('76.20')
+    assert demo.verdicts() == [
+        '  KD - student alone: +1.90 points, 95% interval [+0.40, +3.40] '
+        'over 2 paired seeds: gain',
+        '  PWKD + KD - KD: +0.20 points, 95% interval [-0.50, +0.90] over '
+        '2 paired seeds: inconclusive']
+
+
+def test_without_a_final_the_demo_reads_the_first_study(demo):
+    demo.BENCHMARK.write_text(json.dumps(FIRST_STUDY))
+    arms = demo.benchmark_arms()
+    # The first study scored as saved; its PWKD arm is the chosen recipe.
+    assert demo.benchmark_scores(arms['pwkd']) == {
+        'as_saved': '78.00 +- 0.14 (n=2)'}
+    assert demo.verdicts()[1] == (
+        '  PWKD + KD - KD: -0.20 points (twice the pooled std 2.00, paired '
+        't -1.00): no difference')
