@@ -84,4 +84,22 @@ def test_the_final_is_tabled_and_plotted(report, tmp_path):
     assert 'width 0.25: 50 ms, width 1.0: 100 ms' in tables
     assert 'KD at equal cost trains 24 epochs' in tables
     assert '40 runs, 2.0 h of run time in all' in tables
+    assert ('BN statistics: PWKD + KD - KD is '
+            f'{as_saved["diff"]:+.2f} as saved and {diff["diff"]:+.2f} with '
+            'them re-estimated') in tables
+    assert '## Equal cost by the runs\' clocks' not in tables
+
+    # The check after the final, at the runs' own cost ratios.
+    late = dict(arms['kd'], label='KD, 25 epochs')
+    check = stats.paired_interval(test['pwkd'], late['test_top1'])
+    results['cost_check'] = dict(
+        ratios=dict(final_runs=0.836, gap_runs=0.925), epochs=[25, 28],
+        arms=dict(kd_e25=late),
+        differences={'pwkd - kd_e25': dict(precise_bn=check,
+                                           as_saved=check)})
+    tables = accuracy_report.write(results, tmp_path).read_text()
+    assert ('0.836 (the final\'s runs), 0.925 (the gap phase\'s), so KD '
+            'for 25 and 28 epochs') in tables
+    assert (f'| pwkd - kd_e25 | precise_bn | {check["diff"]:+.2f} |'
+            in tables)
     assert (tmp_path / 'accuracy_verdict.png').stat().st_size > 10_000

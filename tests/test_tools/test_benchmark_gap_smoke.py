@@ -138,3 +138,21 @@ def test_diversity_and_gap_phases(tmp_path):
     assert after['verdict']['differences'] == verdict['differences']
     assert after['verdict']['equal_cost'] == cost  # reused, not re-timed
     assert 'reusing the measured cost ratio' in again.stdout
+    # The phase counts its own runs: seed 1 of the four arms the gap phase
+    # ran, both seeds of the equal-cost KD and the route arm's seed 0.
+    assert verdict['runs'] == (7 if cost['epochs'] != 30 else 6)
+    assert verdict['run_seconds'] > 0
+
+    # After the final, KD at the lengths the runs' own clocks give
+    # PWKD + KD's time, judged against it (not pre-registered).
+    phase('cost_check', 2)
+    check = json.loads(out.read_text())['cost_check']
+    assert check['preregistered'] is False and check['seeds'] == [0, 1]
+    assert check['ratios']['gap_runs'] == cost['runs_ratio']
+    assert set(check['differences']) == {f'pwkd - kd_e{n}'
+                                         for n in check['epochs']}
+    for n in check['epochs']:
+        assert check['arms'][f'kd_e{n}']['cell'] == f'pc100_e{n}'
+        assert len(check['arms'][f'kd_e{n}']['test_top1']) == 2
+    assert '## Equal cost by the runs\' clocks' in (
+        tmp_path / 'docs' / 'accuracy_tables.md').read_text()

@@ -31,6 +31,8 @@ The second study, when a partial teacher can help
   10-20 seeds (as many as its interval needs to see half a point), with
   KD at PWKD's training time (their step costs timed side
   by side); test set.
+* ``cost_check`` (after the verdict, not pre-registered): KD at the
+  lengths the runs' own clocks give PWKD + KD's time, against PWKD + KD.
 
 Every run is an ordinary ``tools/train.py`` run of a config in
 ``configs/benchmark/fmnist/``. Results go into one JSON file (a section per
@@ -43,6 +45,7 @@ Example:
     python tools/benchmark/accuracy.py diversity
     python tools/benchmark/accuracy.py gap
     python tools/benchmark/accuracy.py verdict
+    python tools/benchmark/accuracy.py cost_check
 """
 import argparse
 import json
@@ -58,12 +61,12 @@ from accuracy_gap import gap
 from accuracy_phases import final, pilot, study
 from accuracy_runs import LOADERS
 from accuracy_teachers import diversity_phase
-from accuracy_verdict import verdict
+from accuracy_verdict import cost_check, verdict
 
 DEFAULT_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
 PHASES = dict(pilot=pilot, study=study, final=final,
               diversity=diversity_phase, gap=gap,
-              verdict=verdict)
+              verdict=verdict, cost_check=cost_check)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -116,7 +116,9 @@ def verdict_table(results: dict) -> List[str]:
               f'{pwkd["precise_bn"]["diff"]:+.2f} with them re-estimated; '
               'the re-estimation moves it by '
               f'{pwkd["precise_bn"]["diff"] - pwkd["as_saved"]["diff"]:+.2f}'
-              ' points.', '', *equal_cost_lines(verdict['equal_cost'])]
+              ' points.']
+    if 'equal_cost' in verdict:
+        lines += ['', *equal_cost_lines(verdict['equal_cost'])]
     if 'run_seconds' in verdict:
         lines += ['', *run_time(verdict)]
     return lines
@@ -132,10 +134,37 @@ def equal_cost_lines(cost: dict) -> List[str]:
             f'{cost["ratio"]:.3f} of KD\'s (median over '
             f'{measured["rounds"]} side-by-side rounds, quartiles '
             f'{quartiles["q1"]:.3f}-{quartiles["q3"]:.3f}; one step at batch '
-            f'{measured["batch_size"]}, {measured["threads"]} thread: '
+            f'{measured["batch_size"]}, {measured["threads"]} thread(s): '
             f'{steps}), so KD at equal cost trains {cost["epochs"]} epochs. '
             'Cross-check from the gap phase\'s runs (summed iteration '
             f'times): {cost["runs_ratio"]:.3f}.']
+
+
+def cost_check_table(check: dict) -> List[str]:
+    """PWKD + KD against KD at the lengths the runs' own clocks give its
+    training time."""
+    ratios = check['ratios']
+    lines = ['PWKD + KD\'s training time over KD\'s by the runs\' summed '
+             f'iteration times: {ratios["final_runs"]:.3f} (the final\'s '
+             f'runs), {ratios["gap_runs"]:.3f} (the gap phase\'s), so KD '
+             f'for {" and ".join(map(str, check["epochs"]))} epochs.', '',
+             '| arm | test top-1 (%), BN re-estimated | per seed | as saved |',
+             '|---|---|---|---|']
+    for arm in check['arms'].values():
+        lines.append(f'| {arm["label"]} | '
+                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
+                     f'{_seeds(arm["test_top1"])} | '
+                     f'{_seeds(arm["test_top1_as_saved"])} |')
+    lines += ['', '| difference | scoring | mean | paired sd | t | 95% CI | '
+              'by the final\'s rule |', '|---|---|---|---|---|---|---|']
+    for key, scorings in check['differences'].items():
+        for scoring, d in scorings.items():
+            lines.append(
+                f'| {key} | {scoring} | {d["diff"]:+.2f} | '
+                f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
+                f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] | '
+                f'{d["preregistered"]} |')
+    return lines
 
 
 def pilot_table(pilot: dict) -> List[str]:
@@ -405,6 +434,10 @@ def write(results: dict, folder: Path) -> Path:
                   f'{results["verdict"]["seeds"]}.', '',
                   *verdict_table(results), '']
         plot_verdict(results, folder / 'accuracy_verdict.png')
+    if 'cost_check' in results:
+        parts += ['## Equal cost by the runs\' clocks (test, after the '
+                  'final, not pre-registered)', '',
+                  *cost_check_table(results['cost_check']), '']
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
