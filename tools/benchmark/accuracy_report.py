@@ -76,6 +76,25 @@ def run_time(section: dict) -> List[str]:
             f'(about {hours / 2:.1f} h of wall time two at a time).']
 
 
+def test_arm_rows(arms: Dict[str, dict]) -> List[str]:
+    """A table of arms scored on test: mean +- std, per seed, as saved."""
+    lines = ['| arm | test top-1 (%), BN re-estimated | per seed | as saved |',
+             '|---|---|---|---|']
+    for arm in arms.values():
+        lines.append(f'| {arm["label"]} | '
+                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
+                     f'{_seeds(arm["test_top1"])} | '
+                     f'{_seeds(arm["test_top1_as_saved"])} |')
+    return lines
+
+
+def difference_row(key: str, scoring: str, d: dict) -> str:
+    """A paired difference's row up to its interval, open for verdicts."""
+    return (f'| {key} | {scoring} | {d["diff"]:+.2f} | '
+            f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
+            f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] |')
+
+
 def verdict_table(results: dict) -> List[str]:
     """The pre-registered final: every arm per seed, then each difference
     with its 95% confidence interval and verdict, in both scorings."""
@@ -93,23 +112,14 @@ def verdict_table(results: dict) -> List[str]:
         lines.append(f'| {arm["label"]} | '
                      f'{_fmt(arm["val_mean"], arm["val_std"])} | '
                      f'{_seeds(arm["val_top1"])} |')
-    lines += ['', '| arm | test top-1 (%), BN re-estimated | per seed | '
-              'as saved |', '|---|---|---|---|']
-    for arm in arms.values():
-        lines.append(f'| {arm["label"]} | '
-                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
-                     f'{_seeds(arm["test_top1"])} | '
-                     f'{_seeds(arm["test_top1_as_saved"])} |')
+    lines += ['', *test_arm_rows(arms)]
     lines += ['', '| difference | scoring | mean | paired sd | t | 95% CI | '
               'pre-registered verdict | 2 x pooled std rule |',
               '|---|---|---|---|---|---|---|---|']
     for key, scorings in verdict['differences'].items():
         for scoring, d in scorings.items():
-            lines.append(
-                f'| {key} | {scoring} | {d["diff"]:+.2f} | '
-                f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
-                f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] | '
-                f'**{d["preregistered"]}** | {d["verdict"]} |')
+            lines.append(f'{difference_row(key, scoring, d)} '
+                         f'**{d["preregistered"]}** | {d["verdict"]} |')
     pwkd = verdict['differences']['pwkd - kd']
     lines += ['', 'BN statistics: PWKD + KD - KD is '
               f'{pwkd["as_saved"]["diff"]:+.2f} as saved and '
@@ -148,22 +158,13 @@ def cost_check_table(check: dict) -> List[str]:
              f'iteration times: {ratios["final_runs"]:.3f} (the final\'s '
              f'runs), {ratios["gap_runs"]:.3f} (the gap phase\'s), so KD '
              f'for {" and ".join(map(str, check["epochs"]))} epochs.', '',
-             '| arm | test top-1 (%), BN re-estimated | per seed | as saved |',
-             '|---|---|---|---|']
-    for arm in check['arms'].values():
-        lines.append(f'| {arm["label"]} | '
-                     f'{_fmt(arm["test_mean"], arm["test_std"])} | '
-                     f'{_seeds(arm["test_top1"])} | '
-                     f'{_seeds(arm["test_top1_as_saved"])} |')
+             *test_arm_rows(check['arms'])]
     lines += ['', '| difference | scoring | mean | paired sd | t | 95% CI | '
               'by the final\'s rule |', '|---|---|---|---|---|---|---|']
     for key, scorings in check['differences'].items():
         for scoring, d in scorings.items():
-            lines.append(
-                f'| {key} | {scoring} | {d["diff"]:+.2f} | '
-                f'{d["paired_sd"]:.2f} | {d["t"]:+.2f} | '
-                f'[{d["ci95"][0]:+.2f}, {d["ci95"][1]:+.2f}] | '
-                f'{d["preregistered"]} |')
+            lines.append(f'{difference_row(key, scoring, d)} '
+                         f'{d["preregistered"]} |')
     return lines
 
 

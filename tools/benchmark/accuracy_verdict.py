@@ -62,19 +62,26 @@ def seed_rule(results: dict) -> dict:
     return dict(paired_sd=sd, cells=len(sds), seeds=seeds_to_see(sd))
 
 
+def paired_scorings(a: dict, b: dict) -> dict:
+    """Arm ``a`` - arm ``b`` on test, paired by seed, in both scorings."""
+    return dict(precise_bn=paired_interval(a['test_top1'], b['test_top1']),
+                as_saved=paired_interval(a['test_top1_as_saved'],
+                                         b['test_top1_as_saved']))
+
+
 def best_staged(arms: dict) -> str:
     """The staged arm other than PWKD + KD with the best validation mean."""
     return max(STAGED, key=lambda arm: arms[arm]['val_mean'])
 
 
-def runs_cost_ratio(cell: dict) -> float:
-    """PWKD + KD's training time over KD's from the gap phase's runs (mean
+def runs_cost_ratio(arms: dict) -> float:
+    """PWKD + KD's training time over KD's from the runs of ``arms`` (mean
     over seeds of the summed iteration times): a cross-check of the
     side-by-side measurement, which the load of the moment each run ran
     does not bias."""
     def seconds(arm: str) -> float:
         return mean(r['train_seconds'][-1]
-                    for r in cell['arms'][arm]['runs'].values())
+                    for r in arms[arm]['runs'].values())
     return seconds('pwkd') / seconds('kd')
 
 
@@ -112,7 +119,7 @@ def equal_cost(results: dict, cell: dict, data: Sequence[str],
         ratio=measured['ratio'],
         epochs=max(1, round(cell['epochs'] * measured['ratio'])),
         measured=measured,
-        runs_ratio=runs_cost_ratio(cell))
+        runs_ratio=runs_cost_ratio(cell['arms']))
     print(f'==> PWKD + KD costs {cost["ratio"]:.3f} of KD: KD at equal cost '
           f'trains {cost["epochs"]} epochs', flush=True)
     accuracy_records.save(record, inputs, cost=cost)
@@ -179,14 +186,8 @@ def verdict(args: argparse.Namespace, root: Path, data: Sequence[str],
         staged_val={arm: {k: staged_arms[arm][k] for k in (
             'label', 'val_top1', 'val_mean', 'val_std')} for arm in STAGED},
         equal_cost=cost,
-        differences={
-            f'{a} - {b}': dict(
-                precise_bn=paired_interval(arms[a]['test_top1'],
-                                           arms[b]['test_top1']),
-                as_saved=paired_interval(arms[a]['test_top1_as_saved'],
-                                         arms[b]['test_top1_as_saved']))
-            for a, b in pairs
-        })
+        differences={f'{a} - {b}': paired_scorings(arms[a], arms[b])
+                     for a, b in pairs})
 
 
 def cost_check(args: argparse.Namespace, root: Path, data: Sequence[str],
@@ -208,12 +209,7 @@ def cost_check(args: argparse.Namespace, root: Path, data: Sequence[str],
     cell = dict(results['gap']['cells'][verdict['cell']],
                 name=verdict['cell'])
     seeds = verdict['seeds']
-
-    def seconds(arm: str) -> float:
-        return mean(r['train_seconds'][-1]
-                    for r in arms[arm]['runs'].values())
-
-    ratios = dict(final_runs=seconds('pwkd') / seconds('kd'),
+    ratios = dict(final_runs=runs_cost_ratio(arms),
                   gap_runs=verdict['equal_cost']['runs_ratio'])
     lengths = sorted({max(1, round(cell['epochs'] * r))
                       for r in ratios.values()})
@@ -239,10 +235,5 @@ def cost_check(args: argparse.Namespace, root: Path, data: Sequence[str],
         ratios=ratios,
         epochs=lengths,
         arms=checked,
-        differences={
-            f'pwkd - {arm}': dict(
-                precise_bn=paired_interval(arms['pwkd']['test_top1'],
-                                           a['test_top1']),
-                as_saved=paired_interval(arms['pwkd']['test_top1_as_saved'],
-                                         a['test_top1_as_saved']))
-            for arm, a in checked.items()})
+        differences={f'pwkd - {arm}': paired_scorings(arms['pwkd'], a)
+                     for arm, a in checked.items()})
