@@ -33,6 +33,10 @@ The second study, when a partial teacher can help
   by side); test set.
 * ``cost_check`` (after the verdict, not pre-registered): KD at the
   lengths the runs' own clocks give PWKD + KD's time, against PWKD + KD.
+* ``replication`` (pre-registered after the cost check,
+  ``accuracy_replication.py``): PWKD + KD against KD and against KD at the
+  gap phase's cost ratio, over 20 new seeds, judged against a margin of
+  half a point either way.
 
 Every run is an ordinary ``tools/train.py`` run of a config in
 ``configs/benchmark/fmnist/``. Results go into one JSON file (a section per
@@ -46,6 +50,7 @@ Example:
     python tools/benchmark/accuracy.py gap
     python tools/benchmark/accuracy.py verdict
     python tools/benchmark/accuracy.py cost_check
+    python tools/benchmark/accuracy.py replication
 """
 import argparse
 import json
@@ -59,6 +64,7 @@ import accuracy_records
 import accuracy_report
 from accuracy_gap import gap
 from accuracy_phases import final, pilot, study
+from accuracy_replication import replication
 from accuracy_runs import LOADERS
 from accuracy_teachers import diversity_phase
 from accuracy_verdict import cost_check, verdict
@@ -66,7 +72,8 @@ from accuracy_verdict import cost_check, verdict
 DEFAULT_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
 PHASES = dict(pilot=pilot, study=study, final=final,
               diversity=diversity_phase, gap=gap,
-              verdict=verdict, cost_check=cost_check)
+              verdict=verdict, cost_check=cost_check,
+              replication=replication)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -83,7 +90,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seeds', type=int, default=None,
                         help='seeds per arm (default: 3 for pilot and '
                         'study, 5 for the final table and confirmations, '
-                        '10-20 for the verdict by its seed rule)')
+                        '10-20 for the verdict by its seed rule, 20 for '
+                        'the replication)')
     parser.add_argument('--confirm-seeds', type=int, default=5,
                         help='seeds that confirm a pilot cell')
     parser.add_argument(
