@@ -6,7 +6,8 @@ the distiller config tests at chance and exits 0.
 :func:`check_checkpoint_fits` makes any missing or unexpected key, and any
 tensor of another shape, an error that names them and, where it can tell,
 the config that fits. :func:`read_checkpoint` says which file is broken and
-how; :func:`non_finite_keys` finds the NaN/Inf tensors that an export or a
+how, and :func:`weights_of` what in it the weights are;
+:func:`non_finite_keys` finds the NaN/Inf tensors that an export or a
 teacher must not carry on.
 """
 import os.path as osp
@@ -19,7 +20,9 @@ from torch import Tensor
 from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 
-__all__ = ['check_checkpoint_fits', 'non_finite_keys', 'read_checkpoint']
+__all__ = [
+    'check_checkpoint_fits', 'non_finite_keys', 'read_checkpoint', 'weights_of'
+]
 
 DISTILLER_PARTS = ('student.', 'teacher.')
 SHOWN = 5
@@ -60,6 +63,28 @@ def read_checkpoint(filename: str) -> Any:
         kind = pickle.UnpicklingError if isinstance(
             error, pickle.UnpicklingError) else ValueError
         raise kind(message) from error
+
+
+def weights_of(checkpoint: Any, source: str) -> Mapping[str, Tensor]:
+    """The weights of a loaded checkpoint: its ``state_dict``, or the
+    checkpoint itself where it is a plain dict of weights.
+
+    Args:
+        checkpoint (Any): What :func:`read_checkpoint` returned.
+        source (str): How errors name the file, e.g. ``"checkpoint='a.pth'"``.
+
+    Raises:
+        ValueError: If the checkpoint, or its ``state_dict``, is no dict.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(f'{source} holds a {type(checkpoint).__name__}, '
+                         'expected a dict of weights (or a dict with a '
+                         'state_dict)')
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, Mapping):
+        raise ValueError(f'{source}: its state_dict is a '
+                         f'{type(state).__name__}, expected a dict of tensors')
+    return state
 
 
 def non_finite_keys(state_dict: Mapping[str, Any]) -> List[str]:
@@ -143,12 +168,7 @@ def check_checkpoint_fits(model: nn.Module, filename: str) -> None:
     if is_model_wrapper(model):
         model = model.module
     checkpoint = read_checkpoint(filename)
-    state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(
-        checkpoint, dict) else None
-    if not isinstance(state_dict, dict):
-        raise ValueError(
-            f'checkpoint={filename!r} holds a {type(checkpoint).__name__}, '
-            'expected a dict of weights (or a dict with a state_dict)')
+    state_dict = weights_of(checkpoint, f'checkpoint={filename!r}')
     model_keys, ckpt_keys = _keys(model.state_dict()), _keys(state_dict)
     missing, unexpected = model_keys - ckpt_keys, ckpt_keys - model_keys
     if not missing and not unexpected:

@@ -25,7 +25,8 @@ from mmpwkd.models.slimmable import export_width
 from mmpwkd.registry import MODELS
 from mmpwkd.utils import (check_not_input, exported_config,
                           register_all_modules, save_config, save_weights)
-from mmpwkd.utils.checkpoint_fit import non_finite_keys, read_checkpoint
+from mmpwkd.utils.checkpoint_fit import (non_finite_keys, read_checkpoint,
+                                         weights_of)
 
 TOOL = 'export_width'
 
@@ -56,12 +57,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def _load_weights(model: nn.Module, path: str) -> dict:
     """Load ``path`` into ``model`` strictly; return the checkpoint."""
     checkpoint = read_checkpoint(path)
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(
-        checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'checkpoint {path!r} holds a '
-                         f'{type(checkpoint).__name__}, expected a dict of '
-                         'weights (or a dict with a state_dict)')
+    state = weights_of(checkpoint, f'checkpoint {path!r}')
     broken = non_finite_keys(state)
     if broken:
         raise ValueError(

@@ -22,6 +22,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
 from mmpwkd.models.slimmable import widths_missing_from
+from mmpwkd.utils.checkpoint_fit import weights_of
 
 __all__ = ['TeacherWeights', 'load_teacher_checkpoint']
 
@@ -48,15 +49,7 @@ def _made_by(path: str) -> str:
 
 
 def _state_dict_of(checkpoint: object, path: str) -> Dict[str, Tensor]:
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'teacher_ckpt={path!r} holds a '
-                         f'{type(checkpoint).__name__}, expected a dict with '
-                         'a state_dict')
-    state = checkpoint.get('state_dict', checkpoint)
-    if not isinstance(state, Mapping):
-        raise ValueError(f'teacher_ckpt={path!r}: its state_dict is a '
-                         f'{type(state).__name__}, expected a dict of '
-                         'tensors')
+    state = weights_of(checkpoint, f'teacher_ckpt={path!r}')
     return OrderedDict(
         (key[len('module.'):] if key.startswith('module.') else key, value)
         for key, value in state.items())
