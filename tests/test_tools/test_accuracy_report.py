@@ -103,3 +103,59 @@ def test_the_final_is_tabled_and_plotted(report, tmp_path):
     assert (f'| pwkd - kd_e25 | precise_bn | {check["diff"]:+.2f} |'
             in tables)
     assert (tmp_path / 'accuracy_verdict.png').stat().st_size > 10_000
+
+
+def test_the_replication_is_tabled_and_plotted(report, tmp_path):
+    accuracy_report, stats = report
+    import accuracy_replication
+    seeds = list(range(10, 14))
+    kd = [78.0, 79.0, 78.5, 79.5]
+    test = dict(kd=kd, pwkd=[v + d for v, d in zip(kd, (0.3, -0.1, 0.2, 0))],
+                kd_e28=[v - 0.4 for v in kd])
+    arms = {name: dict(label=name, seeds=seeds, test_top1=v,
+                       test_top1_as_saved=v, test_mean=sum(v) / 4,
+                       test_std=0.5) for name, v in test.items()}
+    earlier = {name: dict(a, seeds=[0, 1, 2, 3]) for name, a in arms.items()}
+    together = {name: accuracy_replication.pooled(earlier[name], a)
+                for name, a in arms.items()}
+    assert together['kd']['seeds'] == [0, 1, 2, 3, *seeds]
+    section = dict(
+        cell='r20-r8', seeds=seeds, cheap_epochs=28, arms=arms,
+        differences={f'pwkd - {b}': accuracy_replication.pair(
+            arms['pwkd'], arms[b]) for b in ('kd', 'kd_e28')},
+        pooled=dict(seeds=together['kd']['seeds'], differences={
+            f'pwkd - {b}': accuracy_replication.pair(
+                together['pwkd'], together[b]) for b in ('kd', 'kd_e28')}),
+        runs=12, run_seconds=12 * 120)
+    tables = accuracy_report.write(dict(replication=section),
+                                   tmp_path).read_text()
+    new = section['differences']['pwkd - kd']['precise_bn']
+    assert new['ci95'][1] - new['ci95'][0] < 1.0, new
+    assert (f'| pwkd - kd | precise_bn | {new["diff"]:+.2f} | '
+            f'{new["paired_sd"]:.2f} | {new["t"]:+.2f} | '
+            f'[{new["ci95"][0]:+.2f}, {new["ci95"][1]:+.2f}] | '
+            f'**{new["replication"]}** |') in tables
+    assert 'All 8 seeds, the final\'s and the cost check\'s' in tables
+    assert '12 runs, 0.4 h of run time in all' in tables
+    assert (tmp_path / 'accuracy_replication.png').stat().st_size > 10_000
+
+
+@pytest.mark.parametrize('interval, verdict', [
+    ((0.1, 0.4), 'gain'), ((0.6, 1.5), 'gain'), ((-0.9, -0.2), 'loss'),
+    ((-0.4, 0.45), 'within 0.5 points'),
+    ((-0.8, 0.3), 'no gain of 0.5 points or more'),
+    ((-0.3, 0.9), 'no loss of 0.5 points or more'),
+    ((-0.6, 0.6), 'inconclusive'), ((-0.5, 0.2), 'no gain of 0.5 points '
+                                    'or more')])
+def test_the_replication_verdict_reads_the_interval_against_half_a_point(
+        report, interval, verdict):
+    import accuracy_replication
+    assert accuracy_replication.margin_verdict(*interval) == verdict
+
+
+def test_a_seed_in_two_phases_is_not_pooled(report):
+    import accuracy_replication
+    arm = dict(seeds=[0, 1], test_top1=[1.0, 2.0],
+               test_top1_as_saved=[1.0, 2.0])
+    with pytest.raises(ValueError, match='seed 0 is in two phases'):
+        accuracy_replication.pooled(arm, dict(arm, seeds=[0, 5]))

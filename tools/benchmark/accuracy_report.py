@@ -2,7 +2,8 @@
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from accuracy_runs import CONFIGS, SCORING_LABELS
+from accuracy_plots import (plot_final, plot_gap, plot_pilot,
+                            plot_replication, plot_verdict)
 
 TEACHER_LABELS = dict(teacher='resnet20', slimmable='slimmable resnet20',
                       slimmable_1ep='slimmable, 1-epoch fine-tune',
@@ -168,6 +169,32 @@ def cost_check_table(check: dict) -> List[str]:
     return lines
 
 
+def replication_table(section: dict) -> List[str]:
+    """The replication over new seeds: its arms, each difference with its
+    interval and verdict on the new seeds, then the same on all seeds
+    (the final's pooled with these), not judged."""
+    seeds = section['seeds']
+    lines = [f'Cell `{section["cell"]}`, seeds {seeds[0]}-{seeds[-1]}; KD '
+             f'for {section["cheap_epochs"]} epochs takes PWKD + KD\'s '
+             'training time by the gap phase\'s runs.', '',
+             *test_arm_rows(section['arms']), '',
+             '| difference | scoring | mean | paired sd | t | 95% CI | '
+             'pre-registered verdict |', '|---|---|---|---|---|---|---|']
+    for key, scorings in section['differences'].items():
+        for scoring, d in scorings.items():
+            lines.append(f'{difference_row(key, scoring, d)} '
+                         f'**{d["replication"]}** |')
+    pooled = section['pooled']
+    lines += ['', f'All {len(pooled["seeds"])} seeds, the final\'s and the '
+              'cost check\'s pooled with these (not judged):', '',
+              '| difference | scoring | mean | paired sd | t | 95% CI |',
+              '|---|---|---|---|---|---|']
+    for key, scorings in pooled['differences'].items():
+        for scoring, d in scorings.items():
+            lines.append(difference_row(key, scoring, d))
+    return [*lines, '', *run_time(section)]
+
+
 def pilot_table(pilot: dict) -> List[str]:
     lines = ['| cell (images/class x epochs) | images seen | student alone '
              '| KD | KD - student | 2 x pooled std | paired t |',
@@ -238,180 +265,6 @@ def final_table(results: dict) -> List[str]:
     return lines
 
 
-def stage_boundaries(arm: dict, epochs: int) -> List[float]:
-    """Epochs where the arm's PWKD stages start (none for other arms)."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(CONFIGS / arm['config']))
-    hooks = [h for h in cfg.get('custom_hooks') or []
-             if h['type'] == 'PWKDStageHook' and not h.get('gradual')]
-    if not hooks:
-        return []
-    lengths = [next(v for k, v in s.items() if k != 'width')
-               for s in hooks[0]['stages']]
-    done, starts = 0.0, []
-    for length in lengths[:-1]:
-        done += length
-        starts.append(epochs * done / sum(lengths))
-    return starts
-
-
-def plot_final(results: dict, path: Path) -> None:
-    """Mean validation accuracy per epoch of each final arm (band: one
-    std), PWKD's stage starts marked."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    epochs = results['pilot']['chosen']['epochs']
-    for arm in results['final']['arms'].values():
-        runs = list(arm['runs'].values())
-        x = [e for e, _ in runs[0]['curve']]
-        per_epoch = list(zip(*[[a for _, a in r['curve']] for r in runs]))
-        mean = [sum(v) / len(v) for v in per_epoch]
-        line, = ax.plot(x, mean, marker='o', markersize=3,
-                        label=f'{arm["label"]} (test {arm["test_mean"]:.2f})')
-        std = [(sum((a - m)**2 for a in v) / max(1, len(v) - 1))**0.5
-               for v, m in zip(per_epoch, mean)]
-        ax.fill_between(x, [m - s for m, s in zip(mean, std)],
-                        [m + s for m, s in zip(mean, std)],
-                        color=line.get_color(), alpha=0.12)
-        for start in stage_boundaries(arm, epochs):
-            ax.axvline(start, color=line.get_color(), ls=':', alpha=0.6)
-    low = min(a['val_mean'] for a in results['final']['arms'].values()) - 12
-    ax.set_ylim(bottom=low)
-    ax.set_xlabel('epoch (dotted: PWKD stage starts)')
-    ax.set_ylabel('validation top-1 (%), mean +- std over seeds')
-    ax.set_title('resnet20 -> resnet8 on Fashion-MNIST, '
-                 f'{results["final"]["cell"]}')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='upper left')
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _paired(a: Sequence[float], b: Sequence[float]) -> List[float]:
-    return [x - y for x, y in zip(a, b)]
-
-
-def _forest(ax, rows: List[dict], xlabel: str) -> None:
-    """One row per paired difference, top to bottom: its seeds' values
-    (dots), its mean (diamond) and its 95% interval (bar) where it has
-    one; the lines at 0 and at the worthwhile +0.5 points."""
-    for y, row in enumerate(reversed(rows)):
-        ax.scatter(row['seeds'], [y] * len(row['seeds']), s=10,
-                   color=row['color'], alpha=0.45)
-        if row.get('ci95'):
-            ax.plot(row['ci95'], [y, y], color=row['color'], lw=2.5)
-        ax.scatter([row['diff']], [y], marker='D', s=36, color=row['color'],
-                   zorder=3)
-    ax.axvline(0, color='black', lw=0.8)
-    ax.axvline(0.5, color='tab:gray', ls='--', lw=0.8)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([r['label'] for r in reversed(rows)], fontsize=7)
-    ax.set_xlabel(xlabel)
-    ax.grid(alpha=0.3, axis='x')
-
-
-GAP_COLORS = {'kd - student': 'tab:blue', 'kd_w05 - kd': 'tab:green',
-              'kd_w025 - kd': 'tab:olive', 'pwkd - kd': 'tab:red'}
-
-
-def plot_gap(gap: dict, path: Path) -> None:
-    """Per cell, what KD adds to the student alone, and what a partial
-    teacher and PWKD + KD add to KD (validation, paired by seed)."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    rows = []
-    for name, cell in gap['cells'].items():
-        arms = cell['arms']
-        for key, color in GAP_COLORS.items():
-            a, b = key.split(' - ')
-            rows.append(dict(
-                label=f'{name}{"" if cell["qualified"] else " (untrained)"}'
-                f': {key}',
-                color=color, diff=cell['differences'][key]['diff'],
-                ci95=cell['differences'][key].get('ci95'),
-                seeds=_paired(arms[a]['val_top1'], arms[b]['val_top1'])))
-    fig, ax = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.4))
-    _forest(ax, rows, 'validation top-1 difference (points): seeds '
-            '(dots), mean (diamond), 95% interval (bar)')
-    ax.set_title('Capacity gap x schedule length: who teaches the student '
-                 f'(seeds {gap["seeds"]})', fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-# Arm names short enough for a plot's row labels.
-SHORT_ARMS = dict(student='student alone', kd='KD', pwkd='PWKD + KD',
-                  kd_w05='KD, width-0.5 teacher',
-                  kd_w025='KD, width-0.25 teacher', route='route KD')
-
-
-def plot_verdict(results: dict, path: Path) -> None:
-    """The pre-registered differences on test, in both scorings, against
-    the decision rule's lines (0 and +0.5 points)."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    verdict, arms = results['verdict'], results['arms']
-    fields = dict(precise_bn='test_top1', as_saved='test_top1_as_saved')
-    colors = dict(precise_bn='tab:red', as_saved='tab:gray')
-    short = dict(SHORT_ARMS, kd_equal_cost=f'KD '
-                 f'{verdict["equal_cost"]["epochs"]} ep. (equal cost)')
-    rows = []
-    for key, scorings in verdict['differences'].items():
-        a, b = key.split(' - ')
-        for scoring, d in scorings.items():
-            rows.append(dict(
-                label=f'{short.get(a, a)} - {short.get(b, b)} '
-                f'[{SCORING_LABELS[scoring]}]: {d["preregistered"]}',
-                color=colors[scoring], diff=d['diff'], ci95=d['ci95'],
-                seeds=_paired(arms[a][fields[scoring]],
-                              arms[b][fields[scoring]])))
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.6))
-    _forest(ax, rows, 'test top-1 difference (points), paired by seed')
-    ax.set_title(f'Pre-registered final, cell {verdict["cell"]}, seeds '
-                 f'{verdict["seeds"][0]}-{verdict["seeds"][-1]}\ngain if '
-                 'the interval is right of 0; no gain of 0.5 points if it '
-                 'is left of the dashed line', fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches='tight')
-    plt.close(fig)
-
-
-def plot_pilot(pilot: dict, path: Path) -> None:
-    """KD's gain over the student alone per pilot cell, per seed."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    cells = list(pilot['cells'].values())
-    for i, cell in enumerate(cells):
-        gains = [k - s for k, s in zip(cell['kd']['val_top1'],
-                                       cell['student']['val_top1'])]
-        ax.scatter([i] * len(gains), gains, color='tab:blue', s=14)
-        ax.bar(i, cell['kd_minus_student']['diff'], color='tab:blue',
-               alpha=0.3)
-    ax.axhline(1.5, color='tab:red', ls='--', label='required gain 1.5')
-    ax.set_xticks(range(len(cells)))
-    ax.set_xticklabels([f'{c["per_class"]}/class\n{c["epochs"]} ep'
-                        for c in cells])
-    ax.set_ylabel('KD - student alone, val top-1 (points)')
-    ax.set_title('Pilot: where does KD help? (bar: mean, dots: seeds)')
-    ax.grid(alpha=0.3, axis='y')
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def write(results: dict, folder: Path) -> Path:
     """Write ``accuracy_tables.md`` and the plots into ``folder``."""
     parts = ['# Accuracy benchmark: generated tables', '',
@@ -439,6 +292,11 @@ def write(results: dict, folder: Path) -> Path:
         parts += ['## Equal cost by the runs\' clocks (test, after the '
                   'final, not pre-registered)', '',
                   *cost_check_table(results['cost_check']), '']
+    if 'replication' in results:
+        parts += ['## Replication over new seeds (test, pre-registered)',
+                  '', *replication_table(results['replication']), '']
+        plot_replication(results['replication'],
+                         folder / 'accuracy_replication.png')
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',

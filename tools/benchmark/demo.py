@@ -20,7 +20,7 @@ from statistics import mean, stdev
 from typing import Dict, List
 
 from accuracy_phases import KD, STUDENT, teacher_checkpoints, teachers
-from accuracy_report import stage_boundaries
+from accuracy_plots import stage_boundaries
 from accuracy_runs import (LOADERS, REPO, SCORING_LABELS, Run, config_cell,
                            run_all, test_top1, val_history)
 
