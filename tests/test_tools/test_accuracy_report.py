@@ -139,23 +139,3 @@ def test_the_replication_is_tabled_and_plotted(report, tmp_path):
     assert '12 runs, 0.4 h of run time in all' in tables
     assert (tmp_path / 'accuracy_replication.png').stat().st_size > 10_000
 
-
-@pytest.mark.parametrize('interval, verdict', [
-    ((0.1, 0.4), 'gain'), ((0.6, 1.5), 'gain'), ((-0.9, -0.2), 'loss'),
-    ((-0.4, 0.45), 'within 0.5 points'),
-    ((-0.8, 0.3), 'no gain of 0.5 points or more'),
-    ((-0.3, 0.9), 'no loss of 0.5 points or more'),
-    ((-0.6, 0.6), 'inconclusive'), ((-0.5, 0.2), 'no gain of 0.5 points '
-                                    'or more')])
-def test_the_replication_verdict_reads_the_interval_against_half_a_point(
-        report, interval, verdict):
-    import accuracy_replication
-    assert accuracy_replication.margin_verdict(*interval) == verdict
-
-
-def test_a_seed_in_two_phases_is_not_pooled(report):
-    import accuracy_replication
-    arm = dict(seeds=[0, 1], test_top1=[1.0, 2.0],
-               test_top1_as_saved=[1.0, 2.0])
-    with pytest.raises(ValueError, match='seed 0 is in two phases'):
-        accuracy_replication.pooled(arm, dict(arm, seeds=[0, 5]))

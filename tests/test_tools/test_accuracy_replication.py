@@ -1,0 +1,106 @@
+"""The replication phase of tools/benchmark/accuracy.py: which runs it
+trains (the final's cell and configs, new seeds, KD cut to the gap phase's
+cost ratio), how it judges an interval against half a point either way,
+and how it pools its seeds with the final's. Training and scoring are
+replaced by recorders here; the benchmark smoke test trains the same
+configs through the same functions in the final and the cost check."""
+import argparse
+
+import pytest
+
+from conftest import REPO
+
+
+@pytest.fixture
+def replication(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools' / 'benchmark'))
+    import accuracy_replication
+    return accuracy_replication
+
+
+def scored(arm: str, seeds, offset: float) -> dict:
+    values = [80.0 + offset + 0.1 * s for s in seeds]
+    return dict(label=arm, seeds=list(seeds), test_top1=values,
+                test_top1_as_saved=[v - 0.2 for v in values])
+
+
+def test_the_registered_runs_are_trained_and_judged(replication,
+                                                    monkeypatch, tmp_path):
+    trained = []
+
+    def run_all(runs, root, jobs, scorings=()):
+        trained.extend(runs)
+        assert set(scorings) == {'precise_bn', 'as_saved'}
+
+    offsets = {'kd': 0.0, 'pwkd': 0.3, 'kd_e28': -1.0}
+
+    def test_arm(rec, runs, root):
+        return dict(rec, **scored(rec['name'], [r.seed for r in runs],
+                                  offsets[rec['name']]))
+
+    monkeypatch.setattr(replication, 'run_all', run_all)
+    monkeypatch.setattr(replication, 'test_arm', test_arm)
+    monkeypatch.setattr(replication, 'slimmable_teacher',
+                        lambda *args: tmp_path / 'teacher.pth')
+    monkeypatch.setattr(replication, 'val_result',
+                        lambda run, root: dict(seconds=100.0))
+    cell = dict(student='resnet8', teacher='resnet20', per_class=100,
+                epochs=30)
+    results = dict(
+        gap=dict(cells={'resnet20-resnet8_pc100_e30': cell}),
+        verdict=dict(cell='resnet20-resnet8_pc100_e30', seeds=list(range(10))),
+        arms=dict(kd=scored('kd', range(10), 0.0),
+                  pwkd=scored('pwkd', range(10), 0.3)),
+        cost_check=dict(ratios=dict(gap_runs=0.925, final_runs=0.836),
+                        arms=dict(kd_e28=scored('kd_e28', range(10), -1.0))))
+    args = argparse.Namespace(seeds=None, jobs=2, retrain_teachers=False)
+
+    section = replication.replication(args, tmp_path, ('data',), results)
+
+    assert section['seeds'] == list(range(10, 30))
+    assert section['cheap_epochs'] == 28
+    # Seed by seed, the three arms of each: the final's configs in its
+    # cell, and KD for 28 epochs.
+    assert len(trained) == 60
+    assert [r.seed for r in trained[:6]] == [10, 10, 10, 11, 11, 11]
+    assert {(r.config, r.cell.slug) for r in trained} == {
+        ('kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc100_e30'),
+        ('pwkd-kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc100_e30'),
+        ('kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc100_e28')}
+    assert all(f'model.teacher_ckpt={tmp_path / "teacher.pth"}' in r.extra
+               for r in trained)
+    assert section['runs'] == 60 and section['run_seconds'] == 6000.0
+    new = section['differences']['pwkd - kd']['precise_bn']
+    assert new['diff'] == pytest.approx(0.3)
+    assert new['replication'] == 'gain'
+    cut = section['differences']['pwkd - kd_e28']['as_saved']
+    assert cut['diff'] == pytest.approx(1.3)
+    # Pooled with the final's seeds and the cost check's KD at 28 epochs.
+    assert section['pooled']['seeds'] == list(range(30))
+    assert section['pooled']['differences']['pwkd - kd']['precise_bn'][
+        'diff'] == pytest.approx(0.3)
+
+
+def test_the_cost_check_comes_first(replication, tmp_path):
+    args = argparse.Namespace(seeds=None, jobs=2, retrain_teachers=False)
+    with pytest.raises(SystemExit, match='cost check first'):
+        replication.replication(args, tmp_path, (), dict(verdict={}))
+
+
+@pytest.mark.parametrize('interval, verdict', [
+    ((0.1, 0.4), 'gain'), ((0.6, 1.5), 'gain'), ((-0.9, -0.2), 'loss'),
+    ((-0.4, 0.45), 'within 0.5 points'),
+    ((-0.8, 0.3), 'no gain of 0.5 points or more'),
+    ((-0.3, 0.9), 'no loss of 0.5 points or more'),
+    ((-0.6, 0.6), 'inconclusive'), ((-0.5, 0.2), 'no gain of 0.5 points '
+                                    'or more')])
+def test_the_replication_verdict_reads_the_interval_against_half_a_point(
+        replication, interval, verdict):
+    assert replication.margin_verdict(*interval) == verdict
+
+
+def test_a_seed_in_two_phases_is_not_pooled(replication):
+    arm = dict(seeds=[0, 1], test_top1=[1.0, 2.0],
+               test_top1_as_saved=[1.0, 2.0])
+    with pytest.raises(ValueError, match='seed 0 is in two phases'):
+        replication.pooled(arm, dict(arm, seeds=[0, 5]))
