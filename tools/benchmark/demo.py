@@ -89,8 +89,9 @@ def final_is_the_demo(results: dict) -> bool:
 
 def verdicts() -> List[str]:
     """The benchmark's verdicts on the differences the demo shows: the
-    pre-registered final's 95% intervals where it has run, else the first
-    study's twice-the-pooled-std rule."""
+    pre-registered final's 95% intervals where it has run (and its
+    replication's, where that has run), else the first study's
+    twice-the-pooled-std rule."""
     results = benchmark()
     final = final_is_the_demo(results)
     differences = results.get('verdict' if final else 'final',
@@ -113,6 +114,16 @@ def verdicts() -> List[str]:
             lines.append(f'  {label}: {d["diff"]:+.2f} points (twice the '
                          f'pooled std {d["two_pooled_std"]:.2f}, paired t '
                          f'{d["t"]:+.2f}): {d["verdict"]}')
+    replication = results.get('replication', {})
+    if final and 'pwkd - kd' in replication.get('differences', {}):
+        # The final's configs and cell over new seeds, judged against half
+        # a point either way.
+        d = replication['differences']['pwkd - kd']['precise_bn']
+        seeds = replication['seeds']
+        lines.append(f'  PWKD + KD - KD, replicated over {len(seeds)} new '
+                     f'seeds ({seeds[0]}-{seeds[-1]}): {d["diff"]:+.2f} '
+                     f'points, 95% interval [{d["ci95"][0]:+.2f}, '
+                     f'{d["ci95"][1]:+.2f}]: {d["replication"]}')
     return lines
 
 
