@@ -71,7 +71,7 @@ def weights_of(checkpoint: Any, source: str) -> Mapping[str, Tensor]:
 
     Args:
         checkpoint (Any): What :func:`read_checkpoint` returned.
-        source (str): How errors name the file, e.g. ``"checkpoint='a.pth'"``.
+        source (str): How errors name the file, e.g. ``"checkpoint 'a.pth'"``.
 
     Raises:
         ValueError: If the checkpoint, or its ``state_dict``, is no dict.

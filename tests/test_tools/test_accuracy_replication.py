@@ -18,10 +18,24 @@ def replication(monkeypatch):
     return accuracy_replication
 
 
+OFFSETS = dict(kd=0.0, pwkd=0.3, kd_e28=-1.0)
+
+
 def scored(arm: str, seeds, offset: float) -> dict:
-    values = [80.0 + offset + 0.1 * s for s in seeds]
+    """Per-seed scores; PWKD + KD's vary with the seed on their own, so that
+    a pairing of the wrong seeds changes every difference."""
+    noise = 0.1 * (arm == 'pwkd')
+    values = [80.0 + offset + 0.1 * s + noise * (s % 3) for s in seeds]
     return dict(label=arm, seeds=list(seeds), test_top1=values,
                 test_top1_as_saved=[v - 0.2 for v in values])
+
+
+def paired(a, b):
+    """Mean and sample sd of the per-seed differences."""
+    diffs = [x - y for x, y in zip(a, b)]
+    mean = sum(diffs) / len(diffs)
+    sd = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
+    return mean, sd
 
 
 def test_the_registered_runs_are_trained_and_judged(replication,
@@ -32,11 +46,9 @@ def test_the_registered_runs_are_trained_and_judged(replication,
         trained.extend(runs)
         assert set(scorings) == {'precise_bn', 'as_saved'}
 
-    offsets = {'kd': 0.0, 'pwkd': 0.3, 'kd_e28': -1.0}
-
     def test_arm(rec, runs, root):
         return dict(rec, **scored(rec['name'], [r.seed for r in runs],
-                                  offsets[rec['name']]))
+                                  OFFSETS[rec['name']]))
 
     monkeypatch.setattr(replication, 'run_all', run_all)
     monkeypatch.setattr(replication, 'test_arm', test_arm)
@@ -49,10 +61,10 @@ def test_the_registered_runs_are_trained_and_judged(replication,
     results = dict(
         gap=dict(cells={'resnet20-resnet8_pc100_e30': cell}),
         verdict=dict(cell='resnet20-resnet8_pc100_e30', seeds=list(range(10))),
-        arms=dict(kd=scored('kd', range(10), 0.0),
-                  pwkd=scored('pwkd', range(10), 0.3)),
+        arms={a: scored(a, range(10), OFFSETS[a]) for a in ('kd', 'pwkd')},
         cost_check=dict(ratios=dict(gap_runs=0.925, final_runs=0.836),
-                        arms=dict(kd_e28=scored('kd_e28', range(10), -1.0))))
+                        arms=dict(kd_e28=scored('kd_e28', range(10),
+                                                OFFSETS['kd_e28']))))
     args = argparse.Namespace(seeds=None, jobs=2, retrain_teachers=False)
 
     section = replication.replication(args, tmp_path, ('data',), results)
@@ -70,15 +82,37 @@ def test_the_registered_runs_are_trained_and_judged(replication,
     assert all(f'model.teacher_ckpt={tmp_path / "teacher.pth"}' in r.extra
                for r in trained)
     assert section['runs'] == 60 and section['run_seconds'] == 6000.0
+    pwkd, kd, cut = (scored(a, range(10, 30), OFFSETS[a])
+                     for a in ('pwkd', 'kd', 'kd_e28'))
     new = section['differences']['pwkd - kd']['precise_bn']
-    assert new['diff'] == pytest.approx(0.3)
-    assert new['replication'] == 'gain'
-    cut = section['differences']['pwkd - kd_e28']['as_saved']
-    assert cut['diff'] == pytest.approx(1.3)
-    # Pooled with the final's seeds and the cost check's KD at 28 epochs.
+    assert (new['diff'], new['paired_sd']) == pytest.approx(
+        paired(pwkd['test_top1'], kd['test_top1']))
+    assert 'preregistered' not in new  # the final's rule is not this one's
+    assert new['replication'] == replication.margin_verdict(*new['ci95'])
+    against_cut = section['differences']['pwkd - kd_e28']['as_saved']
+    assert (against_cut['diff'], against_cut['paired_sd']) == pytest.approx(
+        paired(pwkd['test_top1_as_saved'], cut['test_top1_as_saved']))
+    assert section['preregistered'] is True
+    # Pooled with the final's seeds and the cost check's KD at 28 epochs,
+    # seed by seed; reported, not judged.
     assert section['pooled']['seeds'] == list(range(30))
-    assert section['pooled']['differences']['pwkd - kd']['precise_bn'][
-        'diff'] == pytest.approx(0.3)
+    everything = {a: scored(a, range(30), o) for a, o in OFFSETS.items()}
+    for b in ('kd', 'kd_e28'):
+        d = section['pooled']['differences'][f'pwkd - {b}']['precise_bn']
+        assert (d['diff'], d['paired_sd']) == pytest.approx(paired(
+            everything['pwkd']['test_top1'], everything[b]['test_top1']))
+        assert 'replication' not in d and 'preregistered' not in d
+
+    # Fewer seeds (a try-out) is not the registered comparison.
+    args.seeds = 2
+    assert replication.replication(args, tmp_path, ('data',),
+                                   results)['preregistered'] is False
+
+
+def test_arms_of_other_seeds_are_not_paired(replication):
+    a = scored('pwkd', [0, 1], 0.0)
+    with pytest.raises(ValueError, match='other seeds'):
+        replication.pair(a, scored('kd', [0, 2], 0.0))
 
 
 def test_the_cost_check_comes_first(replication, tmp_path):
@@ -89,7 +123,7 @@ def test_the_cost_check_comes_first(replication, tmp_path):
 
 @pytest.mark.parametrize('interval, verdict', [
     ((0.1, 0.4), 'gain'), ((0.6, 1.5), 'gain'), ((-0.9, -0.2), 'loss'),
-    ((-0.4, 0.45), 'within 0.5 points'),
+    ((-0.4, 0.45), 'within 0.5 points'), ((-0.4, -0.1), 'loss'),
     ((-0.8, 0.3), 'no gain of 0.5 points or more'),
     ((-0.3, 0.9), 'no loss of 0.5 points or more'),
     ((-0.6, 0.6), 'inconclusive'), ((-0.5, 0.2), 'no gain of 0.5 points '

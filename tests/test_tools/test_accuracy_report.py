@@ -106,7 +106,7 @@ def test_the_final_is_tabled_and_plotted(report, tmp_path):
 
 
 def test_the_replication_is_tabled_and_plotted(report, tmp_path):
-    accuracy_report, stats = report
+    accuracy_report, _ = report
     import accuracy_replication
     seeds = list(range(10, 14))
     kd = [78.0, 79.0, 78.5, 79.5]
@@ -118,24 +118,36 @@ def test_the_replication_is_tabled_and_plotted(report, tmp_path):
     earlier = {name: dict(a, seeds=[0, 1, 2, 3]) for name, a in arms.items()}
     together = {name: accuracy_replication.pooled(earlier[name], a)
                 for name, a in arms.items()}
-    assert together['kd']['seeds'] == [0, 1, 2, 3, *seeds]
     section = dict(
         cell='r20-r8', seeds=seeds, cheap_epochs=28, arms=arms,
+        preregistered=True,
         differences={f'pwkd - {b}': accuracy_replication.pair(
             arms['pwkd'], arms[b]) for b in ('kd', 'kd_e28')},
         pooled=dict(seeds=together['kd']['seeds'], differences={
             f'pwkd - {b}': accuracy_replication.pair(
-                together['pwkd'], together[b]) for b in ('kd', 'kd_e28')}),
+                together['pwkd'], together[b], judge=False)
+            for b in ('kd', 'kd_e28')}),
         runs=12, run_seconds=12 * 120)
     tables = accuracy_report.write(dict(replication=section),
                                    tmp_path).read_text()
+    assert '## Replication over new seeds (test, pre-registered)' in tables
     new = section['differences']['pwkd - kd']['precise_bn']
-    assert new['ci95'][1] - new['ci95'][0] < 1.0, new
     assert (f'| pwkd - kd | precise_bn | {new["diff"]:+.2f} | '
             f'{new["paired_sd"]:.2f} | {new["t"]:+.2f} | '
             f'[{new["ci95"][0]:+.2f}, {new["ci95"][1]:+.2f}] | '
             f'**{new["replication"]}** |') in tables
     assert 'All 8 seeds, the final\'s and the cost check\'s' in tables
+    # The pooled rows carry an interval and no verdict.
+    old = section['pooled']['differences']['pwkd - kd_e28']['as_saved']
+    assert (f'| pwkd - kd_e28 | as_saved | {old["diff"]:+.2f} | '
+            f'{old["paired_sd"]:.2f} | {old["t"]:+.2f} | '
+            f'[{old["ci95"][0]:+.2f}, {old["ci95"][1]:+.2f}] |\n') in tables
     assert '12 runs, 0.4 h of run time in all' in tables
     assert (tmp_path / 'accuracy_replication.png').stat().st_size > 10_000
 
+    # A run with fewer seeds than registered says so.
+    section['preregistered'] = False
+    tables = accuracy_report.write(dict(replication=section),
+                                   tmp_path).read_text()
+    assert ('## Replication over new seeds (test, fewer seeds than '
+            'registered: not the registered comparison)') in tables

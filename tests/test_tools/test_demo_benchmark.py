@@ -76,13 +76,18 @@ def test_the_replication_is_quoted_beside_the_final(demo):
     result = dict(interval(0.1, -0.3, 0.4, 'inconclusive'),
                   replication='within 0.5 points')
     replicated = dict(FINAL, replication=dict(
-        seeds=list(range(10, 30)),
+        seeds=list(range(10, 30)), preregistered=True,
         differences={'pwkd - kd': dict(precise_bn=result)}))
     demo.BENCHMARK.write_text(json.dumps(replicated))
     assert demo.verdicts()[2] == (
         '  PWKD + KD - KD, replicated over 20 new seeds (10-29): +0.10 '
         'points, 95% interval [-0.30, +0.40]: within 0.5 points')
-    # Not beside the first study's table: other configs or another regime.
+    # Not a run with fewer seeds than registered, and not beside the first
+    # study's table (other configs or another regime).
+    replicated['replication']['preregistered'] = False
+    demo.BENCHMARK.write_text(json.dumps(replicated))
+    assert len(demo.verdicts()) == 2
+    replicated['replication']['preregistered'] = True
     del replicated['verdict']
     demo.BENCHMARK.write_text(json.dumps(replicated))
     assert len(demo.verdicts()) == 2

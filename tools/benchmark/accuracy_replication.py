@@ -13,6 +13,9 @@ into ``docs/benchmarks/accuracy.md`` before any of its runs:
 - each difference PWKD + KD - X gets one verdict from its 95% interval
   [lo, hi] (:func:`margin_verdict`), on the new seeds alone; the final's
   seeds pooled with them are reported beside it, not judged.
+
+A run with fewer seeds (``--seeds``) is marked ``preregistered: false``;
+the report and the demo say so, or leave it out.
 """
 import argparse
 from pathlib import Path
@@ -21,8 +24,9 @@ from typing import Dict, List, Sequence
 from accuracy_gap import cell_runs
 from accuracy_phases import test_arm
 from accuracy_runs import SCORINGS, Cell, Run, run_all, val_result
-from accuracy_stats import WORTHWHILE, paired_interval
+from accuracy_stats import WORTHWHILE
 from accuracy_teachers import slimmable_teacher
+from accuracy_verdict import paired_scorings
 
 SEEDS = 20
 
@@ -44,17 +48,19 @@ def margin_verdict(low: float, high: float,
     return 'inconclusive'
 
 
-def judged(a: Sequence[float], b: Sequence[float]) -> dict:
-    """``a - b`` paired by seed, with its interval and the replication's
-    verdict (``replication``) beside the final's (``preregistered``)."""
-    d = paired_interval(a, b)
-    return dict(d, replication=margin_verdict(*d['ci95']))
-
-
-def pair(a: dict, b: dict) -> dict:
-    """Arm ``a`` - arm ``b`` in both scorings."""
-    return {scoring: judged(a[field], b[field]) for scoring, field in (
-        ('precise_bn', 'test_top1'), ('as_saved', 'test_top1_as_saved'))}
+def pair(a: dict, b: dict, judge: bool = True) -> dict:
+    """Arm ``a`` - arm ``b``, paired by seed, in both scorings: each with its
+    95% interval and, with ``judge``, the replication's verdict
+    (``replication``) in place of the final's rule."""
+    if a['seeds'] != b['seeds']:
+        raise ValueError(f'pair: the arms have other seeds ({a["seeds"]} '
+                         f'and {b["seeds"]}); they are paired by seed')
+    scorings = paired_scorings(a, b)
+    for d in scorings.values():
+        del d['preregistered']
+        if judge:
+            d['replication'] = margin_verdict(*d['ci95'])
+    return scorings
 
 
 def pooled(*arms: dict) -> dict:
@@ -79,12 +85,15 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
     if 'cost_check' not in results:
         raise SystemExit('run the final and the cost check first: python '
                          'tools/benchmark/accuracy.py cost_check')
-    verdict, final = results['verdict'], results['arms']
+    verdict, final_arms = results['verdict'], results['arms']
     check = results['cost_check']
     cell = dict(results['gap']['cells'][verdict['cell']],
                 name=verdict['cell'])
     first = max(verdict['seeds']) + 1
     seeds = list(range(first, first + (args.seeds or SEEDS)))
+    # Only the registered seeds are the registered comparison (--seeds
+    # makes a smaller one, e.g. to try the phase out).
+    registered = seeds == list(range(first, first + SEEDS))
     cheap = max(1, round(cell['epochs'] * check['ratios']['gap_runs']))
     teacher = slimmable_teacher(cell['teacher'], root, data,
                                 args.retrain_teachers)
@@ -96,23 +105,25 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
         kd=grid['kd'], pwkd=grid['pwkd'],
         **{cut: [Run(r.config, Cell(cell['per_class'], cheap), r.seed,
                      r.options, r.tag, r.extra) for r in grid['kd']]})
-    # Seed by seed, so that a phase stopped early leaves whole seeds.
+    # Seed by seed (two at a time, so roughly): a phase stopped early
+    # leaves its seeds about equally far in every arm.
     run_all([arm[i] for i in range(len(seeds)) for arm in runs.values()],
             root, args.jobs, scorings=tuple(SCORINGS))
-    labels = dict(kd=final['kd']['label'], pwkd=final['pwkd']['label'],
+    labels = dict(kd=final_arms['kd']['label'],
+                  pwkd=final_arms['pwkd']['label'],
                   **{cut: f'KD, {cheap} epochs (PWKD + KD\'s training time '
                           'by the gap phase\'s runs)'})
     arms = {arm: test_arm(dict(name=arm, label=labels[arm],
                                config=arm_runs[0].config,
                                cell=arm_runs[0].cell.slug), arm_runs, root)
             for arm, arm_runs in runs.items()}
-    earlier = dict(kd=final['kd'], pwkd=final['pwkd'],
+    earlier = dict(kd=final_arms['kd'], pwkd=final_arms['pwkd'],
                    **{cut: check['arms'][cut]})
     together = {arm: pooled(earlier[arm], arms[arm]) for arm in arms}
     own = [r for arm_runs in runs.values() for r in arm_runs]
     return dict(
         split='test',
-        preregistered=True,
+        preregistered=registered,
         cell=verdict['cell'],
         seeds=seeds,
         cheap_epochs=cheap,
@@ -121,7 +132,8 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
                      for b in ('kd', cut)},
         pooled=dict(
             seeds=together['kd']['seeds'],
-            differences={f'pwkd - {b}': pair(together['pwkd'], together[b])
+            differences={f'pwkd - {b}': pair(together['pwkd'], together[b],
+                                             judge=False)
                          for b in ('kd', cut)}),
         runs=len(own),
         run_seconds=sum(val_result(r, root)['seconds'] for r in own))

@@ -293,10 +293,12 @@ def write(results: dict, folder: Path) -> Path:
                   'final, not pre-registered)', '',
                   *cost_check_table(results['cost_check']), '']
     if 'replication' in results:
-        parts += ['## Replication over new seeds (test, pre-registered)',
-                  '', *replication_table(results['replication']), '']
-        plot_replication(results['replication'],
-                         folder / 'accuracy_replication.png')
+        replication = results['replication']
+        kind = ('pre-registered' if replication['preregistered'] else
+                'fewer seeds than registered: not the registered comparison')
+        parts += [f'## Replication over new seeds (test, {kind})', '',
+                  *replication_table(replication), '']
+        plot_replication(replication, folder / 'accuracy_replication.png')
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',

@@ -115,7 +115,7 @@ def verdicts() -> List[str]:
                          f'pooled std {d["two_pooled_std"]:.2f}, paired t '
                          f'{d["t"]:+.2f}): {d["verdict"]}')
     replication = results.get('replication', {})
-    if final and 'pwkd - kd' in replication.get('differences', {}):
+    if final and replication.get('preregistered'):
         # The final's configs and cell over new seeds, judged against half
         # a point either way.
         d = replication['differences']['pwkd - kd']['precise_bn']
