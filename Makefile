@@ -14,9 +14,10 @@ lint: install
 # pytest exits 5 when it collects no test: make treats that as a failure.
 # The tests' models are tiny: two workers (pytest-xdist) of one thread each
 # keep two cores busy, where one process of two threads leaves one idle
-# between its small kernels and tool start-ups.
+# between its small kernels and tool start-ups. The slowest tests are
+# listed at the end: the run must stay under 25 minutes on 2 cores.
 test: lint
-	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -n 2
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -n 2 --durations=15
 
 # Mixed precision and channels-last on a CUDA GPU (CI has none).
 test-gpu: install
