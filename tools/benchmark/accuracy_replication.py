@@ -79,6 +79,18 @@ def pooled(*arms: dict) -> dict:
                 test_top1_as_saved=[by_seed[s][1] for s in seeds])
 
 
+def registered_runs(cell: dict, seeds: Sequence[int], data: Sequence[str],
+                    teacher: Path, cheap: int) -> Dict[str, List[Run]]:
+    """The runs of the registered arms: the final's KD and PWKD + KD in its
+    cell, and its KD cut to ``cheap`` epochs (``kd_e<cheap>``)."""
+    grid = cell_runs(cell['student'], cell['teacher'],
+                     Cell(cell['per_class'], cell['epochs']), seeds, data,
+                     teacher)
+    cut = [Run(r.config, Cell(cell['per_class'], cheap), r.seed, r.options,
+               r.tag, r.extra) for r in grid['kd']]
+    return {'kd': grid['kd'], 'pwkd': grid['pwkd'], f'kd_e{cheap}': cut}
+
+
 def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
                 results: dict) -> dict:
     """Train the registered arms over the new seeds and judge them."""
@@ -97,14 +109,8 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
     cheap = max(1, round(cell['epochs'] * check['ratios']['gap_runs']))
     teacher = slimmable_teacher(cell['teacher'], root, data,
                                 args.retrain_teachers)
-    grid = cell_runs(cell['student'], cell['teacher'],
-                     Cell(cell['per_class'], cell['epochs']), seeds, data,
-                     teacher)
+    runs = registered_runs(cell, seeds, data, teacher, cheap)
     cut = f'kd_e{cheap}'
-    runs: Dict[str, List[Run]] = dict(
-        kd=grid['kd'], pwkd=grid['pwkd'],
-        **{cut: [Run(r.config, Cell(cell['per_class'], cheap), r.seed,
-                     r.options, r.tag, r.extra) for r in grid['kd']]})
     # Seed by seed (two at a time, so roughly): a phase stopped early
     # leaves its seeds about equally far in every arm.
     run_all([arm[i] for i in range(len(seeds)) for arm in runs.values()],
