@@ -109,7 +109,7 @@ def execute(command, log, threads=None):
 
 accuracy_runs.execute = execute
 try:
-    run_all(runs, Path({root!r}), jobs=1)
+    run_all(runs, Path({root!r}), jobs=1, epochs={epochs})
 except RuntimeError as error:
     print('raised:', error)
 print('done:', sorted(p.name for p in Path({root!r}).glob('runs/*/*/*/*')
@@ -121,9 +121,22 @@ def test_a_failed_run_is_reported_and_the_others_go_on(tmp_path):
     script = tmp_path / 'failing.py'
     script.write_text(FAILING.format(
         benchmark=str(REPO / 'tools' / 'benchmark'),
-        root=str(tmp_path / 'root')))
+        root=str(tmp_path / 'root'), epochs=False))
     out = run_tool([sys.executable, str(script)]).stdout
     assert 'resnet8_1xb128_fmnist-student pc1_e1 base seed 1: FAILED' in out
     assert 'seed 2: done' in out  # after the failure, in the same call
     assert 'raised: 1 of 3 runs failed' in out
     assert "done: ['seed0', 'seed2']" in out
+
+
+def test_epochs_shown_as_a_run_ends_have_an_eta(tmp_path):
+    # The stub finishes before the first look at its history, so its only
+    # epoch is shown with the run's end, before which nothing had finished.
+    script = tmp_path / 'epochs.py'
+    script.write_text(FAILING.format(
+        benchmark=str(REPO / 'tools' / 'benchmark'),
+        root=str(tmp_path / 'root'), epochs=True))
+    out = run_tool([sys.executable, str(script)]).stdout
+    epoch_lines = [line for line in out.splitlines() if 'epoch 1/1' in line]
+    assert len(epoch_lines) == 2, out  # seeds 0 and 2; seed 1 failed
+    assert all('ETA' in line and 'nan' not in line for line in epoch_lines)

@@ -335,9 +335,11 @@ def run_all(runs: Sequence[Run], root: Path, jobs: int,
                     failed.append(f'{label(run)}: {error}')
                     line(run, f'FAILED ({error})', finished_samples)
                     continue
+                # Counted before its last epochs are shown: with none
+                # finished yet, a zero would make their ETA nan.
+                finished_samples += run.cell.samples
                 new_epochs(run, val_history(run.folder(root)),
                            finished_samples)
-                finished_samples += run.cell.samples
                 top1 = val_history(run.folder(root))[-1]['accuracy/top1']
                 line(run, f'done, val {top1:.2f}% in {seconds:.0f} s',
                      finished_samples)
