@@ -138,3 +138,72 @@ def test_a_seed_in_two_phases_is_not_pooled(replication):
                test_top1_as_saved=[1.0, 2.0])
     with pytest.raises(ValueError, match='seed 0 is in two phases'):
         replication.pooled(arm, dict(arm, seeds=[0, 5]))
+
+
+def test_the_gap_check_trains_its_cell_over_new_seeds(replication,
+                                                      monkeypatch, tmp_path):
+    trained = []
+
+    def run_all(runs, root, jobs, scorings=()):
+        trained.extend(runs)
+        assert set(scorings) == {'precise_bn', 'as_saved'}
+
+    offsets = dict(kd=0.0, pwkd=-0.5, kd_e31=-0.3)
+
+    def test_arm(rec, runs, root):
+        return dict(rec, **scored(rec['name'], [r.seed for r in runs],
+                                  offsets[rec['name']]))
+
+    monkeypatch.setattr(replication, 'run_all', run_all)
+    monkeypatch.setattr(replication, 'test_arm', test_arm)
+    monkeypatch.setattr(replication, 'slimmable_teacher',
+                        lambda *args: tmp_path / 'resnet56.pth')
+    monkeypatch.setattr(replication, 'val_result',
+                        lambda run, root: dict(seconds=900.0))
+
+    def timed(seconds):
+        return dict(runs={str(s): dict(train_seconds=[1.0, t])
+                          for s, t in enumerate(seconds)})
+
+    # PWKD + KD took 0.775 of KD's time in the cell's own gap runs: KD is
+    # cut to 31 of 40 epochs.
+    cell = dict(student='resnet8', teacher='resnet56', per_class=500,
+                epochs=40, arms=dict(kd=timed([1000.0, 1200.0]),
+                                     pwkd=timed([800.0, 905.0])))
+    results = dict(gap=dict(cells={
+        'resnet56-resnet8_pc500_e40': cell,
+        'resnet20-resnet8_pc100_e30': dict(cell, teacher='resnet20')}))
+    args = argparse.Namespace(seeds=None, jobs=2, retrain_teachers=False)
+
+    section = replication.gap_check(args, tmp_path, ('data',), results)
+
+    assert section['cell'] == 'resnet56-resnet8_pc500_e40'
+    assert section['seeds'] == list(range(30, 40))
+    assert section['cost_ratio'] == pytest.approx(1705 / 2200)
+    assert section['cheap_epochs'] == 31
+    assert len(trained) == 30
+    assert [r.seed for r in trained[:6]] == [30, 30, 30, 31, 31, 31]
+    assert {(r.config, r.cell.slug, r.tag) for r in trained} == {
+        ('kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc500_e40',
+         'resnet56'),
+        ('pwkd-kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc500_e40',
+         'resnet56'),
+        ('kd_resnet20_resnet8_1xb128_fmnist-student.py', 'pc500_e31',
+         'resnet56')}
+    assert all(f'model.teacher_ckpt={tmp_path / "resnet56.pth"}' in r.extra
+               for r in trained)
+    pwkd, kd = (scored(a, range(30, 40), offsets[a]) for a in ('pwkd', 'kd'))
+    d = section['differences']['pwkd - kd']['precise_bn']
+    assert (d['diff'], d['paired_sd']) == pytest.approx(
+        paired(pwkd['test_top1'], kd['test_top1']))
+    assert d['replication'] == replication.margin_verdict(*d['ci95'])
+    assert set(section['differences']) == {'pwkd - kd', 'pwkd - kd_e31'}
+    assert 'pooled' not in section  # no earlier test seeds in this cell
+    assert section['preregistered'] is True
+    assert section['runs'] == 30 and section['run_seconds'] == 27000.0
+
+    args.seeds = 2
+    assert replication.gap_check(args, tmp_path, ('data',),
+                                 results)['preregistered'] is False
+    with pytest.raises(SystemExit, match='gap phase first'):
+        replication.gap_check(args, tmp_path, ('data',), {})

@@ -151,3 +151,37 @@ def test_the_replication_is_tabled_and_plotted(report, tmp_path):
                                    tmp_path).read_text()
     assert ('## Replication over new seeds (test, fewer seeds than '
             'registered: not the registered comparison)') in tables
+
+
+def test_the_gap_check_is_tabled_and_plotted_without_pooled_seeds(
+        report, tmp_path):
+    accuracy_report, _ = report
+    import accuracy_replication
+    seeds = list(range(30, 34))
+    kd = [88.0, 89.0, 88.5, 89.5]
+    test = dict(kd=kd, pwkd=[v + d for v, d in zip(kd, (-0.6, -0.4, -0.7,
+                                                        -0.5))],
+                kd_e31=[v - 0.3 for v in kd])
+    arms = {name: dict(label=name, seeds=seeds, test_top1=v,
+                       test_top1_as_saved=v, test_mean=sum(v) / 4,
+                       test_std=0.5) for name, v in test.items()}
+    section = dict(
+        cell='resnet56-resnet8_pc500_e40', seeds=seeds, cheap_epochs=31,
+        cost_basis='this cell\'s gap runs', arms=arms, preregistered=True,
+        differences={f'pwkd - {b}': accuracy_replication.pair(
+            arms['pwkd'], arms[b]) for b in ('kd', 'kd_e31')},
+        runs=12, run_seconds=12 * 900)
+    tables = accuracy_report.write(dict(gap_check=section),
+                                   tmp_path).read_text()
+    assert '## A larger capacity gap on test (pre-registered)' in tables
+    assert ('KD for 31 epochs takes PWKD + KD\'s training time by this '
+            'cell\'s gap runs') in tables
+    new = section['differences']['pwkd - kd']['precise_bn']
+    assert new['replication'] == 'loss'
+    assert (f'| pwkd - kd | precise_bn | {new["diff"]:+.2f} | '
+            f'{new["paired_sd"]:.2f} | {new["t"]:+.2f} | '
+            f'[{new["ci95"][0]:+.2f}, {new["ci95"][1]:+.2f}] | '
+            '**loss** |') in tables
+    assert 'pooled' not in tables
+    assert '12 runs, 3.0 h of run time in all' in tables
+    assert (tmp_path / 'accuracy_gap_check.png').stat().st_size > 10_000

@@ -37,6 +37,10 @@ The second study, when a partial teacher can help
   ``accuracy_replication.py``): PWKD + KD against KD and against KD at the
   gap phase's cost ratio, over 20 new seeds, judged against a margin of
   half a point either way.
+* ``gap_check`` (pre-registered after the replication, the same module):
+  the same comparison in the gap cell where PWKD + KD fell below KD on
+  validation (resnet56 -> resnet8, 5k images x 40 epochs), over 10 new
+  seeds, KD cut to that cell's cost ratio.
 
 Every run is an ordinary ``tools/train.py`` run of a config in
 ``configs/benchmark/fmnist/``. Results go into one JSON file (a section per
@@ -51,6 +55,7 @@ Example:
     python tools/benchmark/accuracy.py verdict
     python tools/benchmark/accuracy.py cost_check
     python tools/benchmark/accuracy.py replication
+    python tools/benchmark/accuracy.py gap_check
 """
 import argparse
 import json
@@ -64,7 +69,7 @@ import accuracy_records
 import accuracy_report
 from accuracy_gap import gap
 from accuracy_phases import final, pilot, study
-from accuracy_replication import replication
+from accuracy_replication import gap_check, replication
 from accuracy_runs import LOADERS
 from accuracy_teachers import diversity_phase
 from accuracy_verdict import cost_check, verdict
@@ -73,7 +78,7 @@ DEFAULT_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
 PHASES = dict(pilot=pilot, study=study, final=final,
               diversity=diversity_phase, gap=gap,
               verdict=verdict, cost_check=cost_check,
-              replication=replication)
+              replication=replication, gap_check=gap_check)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -91,7 +96,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='seeds per arm (default: 3 for pilot and '
                         'study, 5 for the final table and confirmations, '
                         '10-20 for the verdict by its seed rule, 20 for '
-                        'the replication)')
+                        'the replication, 10 for the gap check)')
     parser.add_argument('--confirm-seeds', type=int, default=5,
                         help='seeds that confirm a pilot cell')
     parser.add_argument(

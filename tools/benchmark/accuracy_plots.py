@@ -153,9 +153,10 @@ def plot_verdict(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_replication(section: dict, path: Path) -> None:
-    """The replication's differences on its new seeds and on all seeds,
-    in both scorings, against the margin of half a point either way."""
+def plot_replication(section: dict, path: Path, title: str) -> None:
+    """A comparison's differences on its new seeds (and, where earlier
+    seeds are pooled with them, on all seeds), in both scorings, against
+    the margin of half a point either way."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -166,10 +167,11 @@ def plot_replication(section: dict, path: Path) -> None:
     short = dict(SHORT_ARMS, **{f'kd_e{section["cheap_epochs"]}':
                                 f'KD {section["cheap_epochs"]} ep.'})
     seeds = section['seeds']
-    pooled = section['pooled']['differences']
+    groups = [('new seeds', section['differences'])]
+    if 'pooled' in section:
+        groups.append(('all seeds', section['pooled']['differences']))
     rows = []
-    for which, differences in (('new seeds', section['differences']),
-                               ('all seeds', pooled)):
+    for which, differences in groups:
         for key, scorings in differences.items():
             a, b = key.split(' - ')
             for scoring, d in scorings.items():
@@ -185,7 +187,7 @@ def plot_replication(section: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.6))
     _forest(ax, rows, 'test top-1 difference (points), paired by seed')
     ax.axvline(-0.5, color='tab:gray', ls='--', lw=0.8)
-    ax.set_title(f'Replication, cell {section["cell"]}, seeds {seeds[0]}-'
+    ax.set_title(f'{title}, cell {section["cell"]}, seeds {seeds[0]}-'
                  f'{seeds[-1]} (dots: their differences)\nwithin 0.5 points '
                  'if the interval lies between the dashed lines', fontsize=9)
     fig.tight_layout()

@@ -14,6 +14,11 @@ into ``docs/benchmarks/accuracy.md`` before any of its runs:
   [lo, hi] (:func:`margin_verdict`), on the new seeds alone; the final's
   seeds pooled with them are reported beside it, not judged.
 
+The ``gap_check`` phase, pre-registered after the replication, asks the
+same question on test in the capacity-gap cell where PWKD + KD fell below
+KD on validation (a resnet56 teacher, 5k images x 40 epochs), over 10 new
+seeds (30 to 39), KD cut to the time that cell's gap runs gave PWKD + KD.
+
 A run with fewer seeds (``--seeds``) is marked ``preregistered: false``;
 the report and the demo say so, or leave it out.
 """
@@ -26,9 +31,12 @@ from accuracy_phases import test_arm
 from accuracy_runs import SCORINGS, Cell, Run, run_all, val_result
 from accuracy_stats import WORTHWHILE
 from accuracy_teachers import slimmable_teacher
-from accuracy_verdict import paired_scorings
+from accuracy_verdict import paired_scorings, runs_cost_ratio
 
 SEEDS = 20
+GAP_CHECK_CELL = 'resnet56-resnet8_pc500_e40'
+GAP_CHECK_SEEDS = 10
+GAP_CHECK_FIRST_SEED = 30  # after the replication's 10-29
 
 
 def margin_verdict(low: float, high: float,
@@ -111,28 +119,20 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
                                 args.retrain_teachers)
     runs = registered_runs(cell, seeds, data, teacher, cheap)
     cut = f'kd_e{cheap}'
-    # Seed by seed (two at a time, so roughly): a phase stopped early
-    # leaves its seeds about equally far in every arm.
-    run_all([arm[i] for i in range(len(seeds)) for arm in runs.values()],
-            root, args.jobs, scorings=tuple(SCORINGS))
-    labels = dict(kd=final_arms['kd']['label'],
-                  pwkd=final_arms['pwkd']['label'],
-                  **{cut: f'KD, {cheap} epochs (PWKD + KD\'s training time '
-                          'by the gap phase\'s runs)'})
-    arms = {arm: test_arm(dict(name=arm, label=labels[arm],
-                               config=arm_runs[0].config,
-                               cell=arm_runs[0].cell.slug), arm_runs, root)
-            for arm, arm_runs in runs.items()}
+    arms = judged_arms(runs, args, root, dict(
+        kd=final_arms['kd']['label'], pwkd=final_arms['pwkd']['label'],
+        **{cut: f'KD, {cheap} epochs (PWKD + KD\'s training time by the '
+                'gap phase\'s runs)'}))
     earlier = dict(kd=final_arms['kd'], pwkd=final_arms['pwkd'],
                    **{cut: check['arms'][cut]})
     together = {arm: pooled(earlier[arm], arms[arm]) for arm in arms}
-    own = [r for arm_runs in runs.values() for r in arm_runs]
     return dict(
         split='test',
         preregistered=registered,
         cell=verdict['cell'],
         seeds=seeds,
         cheap_epochs=cheap,
+        cost_basis='the gap phase\'s runs',
         arms=arms,
         differences={f'pwkd - {b}': pair(arms['pwkd'], arms[b])
                      for b in ('kd', cut)},
@@ -141,5 +141,62 @@ def replication(args: argparse.Namespace, root: Path, data: Sequence[str],
             differences={f'pwkd - {b}': pair(together['pwkd'], together[b],
                                              judge=False)
                          for b in ('kd', cut)}),
-        runs=len(own),
-        run_seconds=sum(val_result(r, root)['seconds'] for r in own))
+        **run_cost(runs, root))
+
+
+def judged_arms(runs: Dict[str, List[Run]], args: argparse.Namespace,
+                root: Path, labels: Dict[str, str]) -> Dict[str, dict]:
+    """Train ``runs`` seed by seed (two at a time, so roughly: a phase
+    stopped early leaves its seeds about equally far in every arm), each
+    scored on test at once, and collect each arm's scores."""
+    seeds = len(next(iter(runs.values())))
+    run_all([arm[i] for i in range(seeds) for arm in runs.values()], root,
+            args.jobs, scorings=tuple(SCORINGS))
+    return {arm: test_arm(dict(name=arm, label=labels[arm],
+                               config=arm_runs[0].config,
+                               cell=arm_runs[0].cell.slug), arm_runs, root)
+            for arm, arm_runs in runs.items()}
+
+
+def run_cost(runs: Dict[str, List[Run]], root: Path) -> dict:
+    """How many runs a phase trained and their summed wall time."""
+    own = [r for arm_runs in runs.values() for r in arm_runs]
+    return dict(runs=len(own),
+                run_seconds=sum(val_result(r, root)['seconds'] for r in own))
+
+
+def gap_check(args: argparse.Namespace, root: Path, data: Sequence[str],
+              results: dict) -> dict:
+    """PWKD + KD against KD and against KD at its training time, on test
+    over new seeds, in the gap cell where it fell below KD on
+    validation."""
+    if 'gap' not in results:
+        raise SystemExit('run the gap phase first: python '
+                         'tools/benchmark/accuracy.py gap')
+    cell = dict(results['gap']['cells'][GAP_CHECK_CELL], name=GAP_CHECK_CELL)
+    first = GAP_CHECK_FIRST_SEED
+    seeds = list(range(first, first + (args.seeds or GAP_CHECK_SEEDS)))
+    # PWKD + KD's share of KD's time in this cell's own gap runs.
+    ratio = runs_cost_ratio(cell['arms'])
+    cheap = max(1, round(cell['epochs'] * ratio))
+    teacher = slimmable_teacher(cell['teacher'], root, data,
+                                args.retrain_teachers)
+    runs = registered_runs(cell, seeds, data, teacher, cheap)
+    cut = f'kd_e{cheap}'
+    arms = judged_arms(runs, args, root, dict(
+        kd=f'KD, whole {cell["teacher"]} teacher',
+        pwkd='PWKD + KD (default recipe)',
+        **{cut: f'KD, {cheap} epochs (PWKD + KD\'s training time by this '
+                'cell\'s gap runs)'}))
+    return dict(
+        split='test',
+        preregistered=len(seeds) == GAP_CHECK_SEEDS,
+        cell=GAP_CHECK_CELL,
+        seeds=seeds,
+        cheap_epochs=cheap,
+        cost_ratio=ratio,
+        cost_basis='this cell\'s gap runs',
+        arms=arms,
+        differences={f'pwkd - {b}': pair(arms['pwkd'], arms[b])
+                     for b in ('kd', cut)},
+        **run_cost(runs, root))

@@ -170,13 +170,15 @@ def cost_check_table(check: dict) -> List[str]:
 
 
 def replication_table(section: dict) -> List[str]:
-    """The replication over new seeds: its arms, each difference with its
-    interval and verdict on the new seeds, then the same on all seeds
-    (the final's pooled with these), not judged."""
+    """A comparison over new seeds (the replication, the gap check): its
+    arms, each difference with its interval and verdict on the new seeds,
+    then, where earlier seeds are pooled with these, the same on all
+    seeds, not judged."""
     seeds = section['seeds']
+    basis = section.get('cost_basis', 'the gap phase\'s runs')
     lines = [f'Cell `{section["cell"]}`, seeds {seeds[0]}-{seeds[-1]}; KD '
              f'for {section["cheap_epochs"]} epochs takes PWKD + KD\'s '
-             'training time by the gap phase\'s runs.', '',
+             f'training time by {basis}.', '',
              *test_arm_rows(section['arms']), '',
              '| difference | scoring | mean | paired sd | t | 95% CI | '
              'pre-registered verdict |', '|---|---|---|---|---|---|---|']
@@ -184,7 +186,9 @@ def replication_table(section: dict) -> List[str]:
         for scoring, d in scorings.items():
             lines.append(f'{difference_row(key, scoring, d)} '
                          f'**{d["replication"]}** |')
-    pooled = section['pooled']
+    pooled = section.get('pooled')
+    if pooled is None:
+        return [*lines, '', *run_time(section)]
     lines += ['', f'All {len(pooled["seeds"])} seeds, the final\'s and the '
               'cost check\'s pooled with these (not judged):', '',
               '| difference | scoring | mean | paired sd | t | 95% CI |',
@@ -298,7 +302,16 @@ def write(results: dict, folder: Path) -> Path:
                 'fewer seeds than registered: not the registered comparison')
         parts += [f'## Replication over new seeds (test, {kind})', '',
                   *replication_table(replication), '']
-        plot_replication(replication, folder / 'accuracy_replication.png')
+        plot_replication(replication, folder / 'accuracy_replication.png',
+                         'Replication')
+    if 'gap_check' in results:
+        check = results['gap_check']
+        kind = ('pre-registered' if check['preregistered'] else
+                'fewer seeds than registered: not the registered comparison')
+        parts += [f'## A larger capacity gap on test ({kind})', '',
+                  *replication_table(check), '']
+        plot_replication(check, folder / 'accuracy_gap_check.png',
+                         'Larger capacity gap')
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
