@@ -87,5 +87,9 @@ def test_accuracy_benchmark_phases(tmp_path):
     assert (out.parent / 'accuracy_pilot.png').stat().st_size > 10_000
 
     again = phase('final', '--seeds', '2')
-    assert '12 runs, 12 reused, 0 to train' in again.stdout
+    # Every run is reused: 12, or 10 where the study's best recipe is the
+    # paper's (then its arm and the paper recipe's are the same runs; tiny
+    # runs pick a recipe by chance, and so by machine).
+    runs = 10 if study['best_recipe']['name'] == 'pwkd_paper' else 12
+    assert f'{runs} runs, {runs} reused, 0 to train' in again.stdout
     assert json.loads(out.read_text())['final']['arms'] == arms
