@@ -173,7 +173,7 @@ def test_the_gap_check_is_tabled_and_plotted_without_pooled_seeds(
         runs=12, run_seconds=12 * 900)
     tables = accuracy_report.write(dict(gap_check=section),
                                    tmp_path).read_text()
-    assert '## A larger capacity gap on test (pre-registered)' in tables
+    assert '## A larger capacity gap (test, pre-registered)' in tables
     assert ('KD for 31 epochs takes PWKD + KD\'s training time by this '
             'cell\'s gap runs') in tables
     new = section['differences']['pwkd - kd']['precise_bn']

@@ -169,6 +169,15 @@ def cost_check_table(check: dict) -> List[str]:
     return lines
 
 
+# The comparisons over new seeds, judged against half a point: their
+# section, heading, plot and the plot's title.
+NEW_SEED_SECTIONS = (
+    ('replication', 'Replication over new seeds', 'accuracy_replication.png',
+     'Replication'),
+    ('gap_check', 'A larger capacity gap', 'accuracy_gap_check.png',
+     'Larger capacity gap'))
+
+
 def replication_table(section: dict) -> List[str]:
     """A comparison over new seeds (the replication, the gap check): its
     arms, each difference with its interval and verdict on the new seeds,
@@ -296,22 +305,15 @@ def write(results: dict, folder: Path) -> Path:
         parts += ['## Equal cost by the runs\' clocks (test, after the '
                   'final, not pre-registered)', '',
                   *cost_check_table(results['cost_check']), '']
-    if 'replication' in results:
-        replication = results['replication']
-        kind = ('pre-registered' if replication['preregistered'] else
+    for key, heading, plot, title in NEW_SEED_SECTIONS:
+        if key not in results:
+            continue
+        section = results[key]
+        kind = ('pre-registered' if section['preregistered'] else
                 'fewer seeds than registered: not the registered comparison')
-        parts += [f'## Replication over new seeds (test, {kind})', '',
-                  *replication_table(replication), '']
-        plot_replication(replication, folder / 'accuracy_replication.png',
-                         'Replication')
-    if 'gap_check' in results:
-        check = results['gap_check']
-        kind = ('pre-registered' if check['preregistered'] else
-                'fewer seeds than registered: not the registered comparison')
-        parts += [f'## A larger capacity gap on test ({kind})', '',
-                  *replication_table(check), '']
-        plot_replication(check, folder / 'accuracy_gap_check.png',
-                         'Larger capacity gap')
+        parts += [f'## {heading} (test, {kind})', '',
+                  *replication_table(section), '']
+        plot_replication(section, folder / plot, title)
     if 'pilot' in results:
         pilot = results['pilot']
         parts += ['## Pilot (validation)', '', *pilot_table(pilot), '',
