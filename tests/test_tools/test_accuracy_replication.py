@@ -38,8 +38,10 @@ def paired(a, b):
     return mean, sd
 
 
-def test_the_registered_runs_are_trained_and_judged(replication,
-                                                    monkeypatch, tmp_path):
+def stub_training(replication, monkeypatch, offsets, teacher, seconds):
+    """Replace training and scoring by recorders: the runs handed to
+    ``run_all`` go into the returned list, each arm scores as
+    :func:`scored` with its offset, each run took ``seconds``."""
     trained = []
 
     def run_all(runs, root, jobs, scorings=()):
@@ -48,14 +50,21 @@ def test_the_registered_runs_are_trained_and_judged(replication,
 
     def test_arm(rec, runs, root):
         return dict(rec, **scored(rec['name'], [r.seed for r in runs],
-                                  OFFSETS[rec['name']]))
+                                  offsets[rec['name']]))
 
     monkeypatch.setattr(replication, 'run_all', run_all)
     monkeypatch.setattr(replication, 'test_arm', test_arm)
     monkeypatch.setattr(replication, 'slimmable_teacher',
-                        lambda *args: tmp_path / 'teacher.pth')
+                        lambda *args: teacher)
     monkeypatch.setattr(replication, 'val_result',
-                        lambda run, root: dict(seconds=100.0))
+                        lambda run, root: dict(seconds=seconds))
+    return trained
+
+
+def test_the_registered_runs_are_trained_and_judged(replication,
+                                                    monkeypatch, tmp_path):
+    trained = stub_training(replication, monkeypatch, OFFSETS,
+                            tmp_path / 'teacher.pth', 100.0)
     cell = dict(student='resnet8', teacher='resnet20', per_class=100,
                 epochs=30)
     results = dict(
@@ -142,24 +151,9 @@ def test_a_seed_in_two_phases_is_not_pooled(replication):
 
 def test_the_gap_check_trains_its_cell_over_new_seeds(replication,
                                                       monkeypatch, tmp_path):
-    trained = []
-
-    def run_all(runs, root, jobs, scorings=()):
-        trained.extend(runs)
-        assert set(scorings) == {'precise_bn', 'as_saved'}
-
     offsets = dict(kd=0.0, pwkd=-0.5, kd_e31=-0.3)
-
-    def test_arm(rec, runs, root):
-        return dict(rec, **scored(rec['name'], [r.seed for r in runs],
-                                  offsets[rec['name']]))
-
-    monkeypatch.setattr(replication, 'run_all', run_all)
-    monkeypatch.setattr(replication, 'test_arm', test_arm)
-    monkeypatch.setattr(replication, 'slimmable_teacher',
-                        lambda *args: tmp_path / 'resnet56.pth')
-    monkeypatch.setattr(replication, 'val_result',
-                        lambda run, root: dict(seconds=900.0))
+    trained = stub_training(replication, monkeypatch, offsets,
+                            tmp_path / 'resnet56.pth', 900.0)
 
     def timed(seconds):
         return dict(runs={str(s): dict(train_seconds=[1.0, t])
